@@ -1,0 +1,31 @@
+/**
+ * The benchmark registry. Each suite measures one thing and reports figures as ratios
+ * against a baseline run in the same process where one exists. Speed targets live here,
+ * never in timed unit tests.
+ */
+export interface BenchSuite {
+  readonly name: string;
+  readonly description: string;
+  run(log: (line: string) => void): Promise<void>;
+}
+
+const SUITES: readonly BenchSuite[] = [];
+
+export async function runBenchmarks(names: readonly string[]): Promise<number> {
+  const log = (line: string): void => void process.stdout.write(`${line}\n`);
+  const chosen = names.length ? SUITES.filter((s) => names.includes(s.name)) : SUITES;
+  const unknown = names.filter((n) => !SUITES.some((s) => s.name === n));
+  if (unknown.length) {
+    process.stderr.write(`tsxen bench: unknown suite(s): ${unknown.join(', ')}\n`);
+    return 1;
+  }
+  if (chosen.length === 0) {
+    log('tsxen bench: no benchmark suites exist yet (the CPU and hypervisor are still to come).');
+    return 0;
+  }
+  for (const s of chosen) {
+    log(`== ${s.name}: ${s.description}`);
+    await s.run(log);
+  }
+  return 0;
+}

@@ -1,0 +1,6 @@
+import type { Command } from './command.ts';
+import { benchCommand } from './commands/bench.ts';
+import { demoCommand } from './commands/demo.ts';
+
+/** Every command of the tsxen CLI, in the order `tsxen --help` lists them. */
+export const COMMANDS: readonly Command[] = [demoCommand, benchCommand];
