@@ -14,6 +14,8 @@ void serial_putc(char c);
 void serial_puts(const char *s);
 void serial_puthex(uint32_t v);
 void serial_putdec(uint32_t v);
+/* printf subset on COM1: %s %c %d %u %x %X %p, '0' flag and width (kprintf.c). */
+void kprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Exit through the isa-debug-exit port 0xf4: QEMU exits with (code << 1) | 1. */
 __attribute__((noreturn)) void bare_exit(int code);
 
