@@ -2,6 +2,7 @@
 #include "bare/test.h"
 #include "bare/bare.h"
 #include "bare/desc.h"
+#include "bare/pic.h"
 #include "bare/trap.h"
 
 int test_failed;
@@ -11,6 +12,8 @@ void test_begin(const char *name)
 {
     kprintf("=== %s ===\n", name);
     desc_init();
+    /* Whatever the firmware left unmasked would arrive on exception vectors. */
+    pic_init();
 }
 
 void test_section(const char *name) { kprintf("# %s\n", name); }

@@ -62,11 +62,12 @@ ring_call:
     pushl %ebx
     pushl %esi
     pushl %edi
+    pushfl                       /* the kernel's flags come back unchanged (IF, DF, AC) */
     movl %esp, ring_saved_esp
-    movl 20(%esp), %ecx          /* ring */
-    movl 24(%esp), %eax          /* fn */
-    movl 28(%esp), %edx          /* arg */
-    movl 32(%esp), %ebx          /* eflags */
+    movl 24(%esp), %ecx          /* ring */
+    movl 28(%esp), %eax          /* fn */
+    movl 32(%esp), %edx          /* arg */
+    movl 36(%esp), %ebx          /* eflags */
     andl $~0x20000, %ebx         /* never VM */
     movzwl ring_ss_sel(,%ecx,2), %esi
     movzwl ring_cs_sel(,%ecx,2), %edi
@@ -98,6 +99,7 @@ ring_return:
     movw %cx, %gs
     movw %cx, %ss
     movl ring_saved_esp, %esp
+    popfl
     popl %edi
     popl %esi
     popl %ebx

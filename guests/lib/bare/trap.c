@@ -13,6 +13,7 @@ volatile uint32_t trap_resume_eip;
 volatile uint32_t trap_insn_eip;
 volatile uint32_t trap_done_eip;
 volatile uint32_t trap_count;
+volatile uint32_t trap_task_vector = 8;
 
 static trap_handler_t handlers[256];
 
@@ -64,7 +65,8 @@ void trap_dispatch(struct trap_frame *f)
 }
 
 /*
- * Runs in the #DF task. The interrupted task is the back-link of tss_df (normally the
+ * Runs in the #DF task (or any exception a test routed to SEL_TSS_DF with a task gate,
+ * naming its vector in trap_task_vector). The interrupted task is the back-link of tss_df (normally the
  * main task): on an armed TRY, point its saved EIP at the resume point so the iret back
  * continues after the instruction that double-faulted.
  */
@@ -72,7 +74,7 @@ void trap_double_fault(uint32_t error)
 {
     uint16_t back = tss_df.link;
     if (trap_resume_eip && back == SEL_TSS) {
-        trap_last.vector = 8;
+        trap_last.vector = trap_task_vector;
         trap_last.error = error;
         trap_last.eip = tss_main.t.eip;
         trap_last.cs = tss_main.t.cs;
@@ -88,6 +90,7 @@ void trap_double_fault(uint32_t error)
     serial_puts("double fault:");
     put_field(" error=", error);
     put_field(" back-link=", back);
+    put_field(" resume=", trap_resume_eip);
     put_field(" eip=", tss_main.t.eip);
     put_field(" cr2=", read_cr2());
     serial_puts("\n");

@@ -43,6 +43,9 @@ extern volatile struct trap_record trap_last;
 extern volatile uint32_t trap_resume_eip;
 extern volatile uint32_t trap_insn_eip;
 extern volatile uint32_t trap_count; /* exceptions taken through the expected-fault path */
+/* The vector the #DF task records (a test may route another exception's task gate to
+ * SEL_TSS_DF, e.g. #TS when the TSS ring-0 stack is broken, and name it here). */
+extern volatile uint32_t trap_task_vector;
 
 typedef void (*trap_handler_t)(struct trap_frame *f);
 void trap_set_handler(int vec, trap_handler_t h);
