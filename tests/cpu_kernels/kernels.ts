@@ -1,0 +1,32 @@
+/**
+ * The bare-metal CPU test kernels (guests/tests/cpu) and how each is run. One entry per
+ * image; the same list drives the QEMU suite, the tsxen suite and the STATUS.md report.
+ *
+ * `expect` says how a correct run ends: 'success' = the kernel prints
+ * "Test result: SUCCESS" and writes 0 to the debug-exit port (QEMU status 1);
+ * 'shutdown' = the machine shuts down (triple fault) after printing `shutdownMarker`,
+ * with no result line (QEMU with -no-reboot exits 0; tsxen reports a shutdown).
+ */
+import { fileURLToPath } from 'node:url';
+
+export interface KernelSpec {
+  readonly name: string;
+  readonly topic: string;
+  readonly expect: 'success' | 'shutdown';
+  /** For 'shutdown' kernels: the last line printed before the machine goes down. */
+  readonly shutdownMarker?: string;
+  /** Multiboot command line. */
+  readonly cmdline?: string;
+}
+
+export const GUESTS_DIR = fileURLToPath(new URL('../../guests/', import.meta.url));
+export const elfPath = (k: KernelSpec): string => `${GUESTS_DIR}build/${k.name}.elf`;
+
+/** Guest RAM for both runners (MiB): the kernels stay within the first 16 MiB. */
+export const MEMORY_MIB = 32;
+
+export const KERNELS: readonly KernelSpec[] = [
+  { name: 'cpu-exceptions', topic: 'vectors, error codes, fault vs trap EIP, delivery failures, #DF task gate, #AC', expect: 'success' },
+  { name: 'cpu-segmentation', topic: 'segment loads, limits, expand-down, conforming code, far jumps, lar/lsl/verr/verw/arpl', expect: 'success' },
+  { name: 'cpu-gates', topic: 'interrupt/trap gates and IF, TSS stack switches, call gates, privilege on ret/iret/popf', expect: 'success' },
+];
