@@ -21,14 +21,9 @@ import {
 import type { Connection, XsTransport } from './connection.ts';
 import { latin1, latin1Bytes, payloadStrings, type XsMessage } from './wire.ts';
 import type { XenStored } from './xenstored.ts';
+import { XsRequestError } from './xs_error.ts';
 
-/** A request refused by xenstored; `code` is Xen's error name (ENOENT, EACCES, ...). */
-export class XsRequestError extends Error {
-  override name = 'XsRequestError';
-  constructor(readonly code: string, readonly op: string, readonly path: string) {
-    super(`xenstore ${op} ${path}: ${code}`);
-  }
-}
+export { XsRequestError };
 
 export type XsWatchCallback = (path: string, token: string) => void;
 

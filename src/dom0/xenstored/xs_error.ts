@@ -34,3 +34,11 @@ export function xsErrno(name: string): number {
   for (const e of XSD_ERRORS) if (e.errstring === name) return e.errnum;
   return XSD_ERRORS[0]!.errnum; // SAFETY: the table is non-empty; entry 0 is EINVAL
 }
+
+/** A request refused by xenstored; `code` is Xen's error name (ENOENT, EACCES, ...). */
+export class XsRequestError extends Error {
+  override name = 'XsRequestError';
+  constructor(readonly code: string, readonly op: string, readonly path: string) {
+    super(`xenstore ${op} ${path}: ${code}`);
+  }
+}
