@@ -13,6 +13,8 @@
  *   name, C code by index), and entry 0 (EINVAL) is the fallback for any errno not listed.
  */
 
+import { alias, arr, cEnum, char, f, struct, u32 } from '../layout.ts';
+
 // ---- enum xsd_sockmsg_type -------------------------------------------------------------
 
 /** XS_CONTROL was called XS_DEBUG before Xen 4.7; both names denote type 0. */
@@ -53,6 +55,15 @@ export const XS_SET_QUOTA = 26;
 export const XS_TYPE_COUNT = 27;
 /** Guaranteed to remain an invalid type. */
 export const XS_INVALID = 0xffff;
+
+/** `enum xsd_sockmsg_type` for the C header (XS_DEBUG is a #define alias of XS_CONTROL there). */
+export const xsd_sockmsg_type = cEnum('xsd_sockmsg_type', {
+  XS_CONTROL, XS_DIRECTORY, XS_READ, XS_GET_PERMS, XS_WATCH, XS_UNWATCH, XS_TRANSACTION_START,
+  XS_TRANSACTION_END, XS_INTRODUCE, XS_RELEASE, XS_GET_DOMAIN_PATH, XS_WRITE, XS_MKDIR, XS_RM,
+  XS_SET_PERMS, XS_WATCH_EVENT, XS_ERROR, XS_IS_DOMAIN_INTRODUCED, XS_RESUME, XS_SET_TARGET,
+  XS_RESET_WATCHES: 21, XS_DIRECTORY_PART: 22, XS_GET_FEATURE: 23, XS_SET_FEATURE: 24,
+  XS_GET_QUOTA: 25, XS_SET_QUOTA: 26, XS_TYPE_COUNT: 27, XS_INVALID: 0xffff,
+});
 
 /** Xen's names for the message types, indexed by type (for traces and error messages). */
 export const XS_TYPE_NAMES: readonly string[] = [
@@ -116,6 +127,15 @@ export const XSD_SOCKMSG_LEN = 12;
 /** enum xs_watch_type: index of each string in an XS_WATCH_EVENT payload. */
 export const XS_WATCH_PATH = 0;
 export const XS_WATCH_TOKEN = 1;
+export const xs_watch_type = cEnum('xs_watch_type', { XS_WATCH_PATH, XS_WATCH_TOKEN });
+
+/** The message header; `len` payload bytes follow it. */
+export const xsd_sockmsg = struct('xsd_sockmsg', [
+  f('type', u32, 'XS_* (enum xsd_sockmsg_type)'),
+  f('req_id', u32, 'chosen by the client, echoed unchanged in the reply'),
+  f('tx_id', u32, 'transaction id, 0 = none; echoed in the reply'),
+  f('len', u32, 'payload length in bytes, at most XENSTORE_PAYLOAD_MAX'),
+], { size: XSD_SOCKMSG_SIZE, typedef: null, doc: 'XenStore message header (all fields little-endian).' });
 
 /** Historic 3.x write-mode strings; not part of the XS_WRITE payload. */
 export const XS_WRITE_NONE = 'NONE';
@@ -135,6 +155,8 @@ export const XENSTORE_REL_PATH_MAX = 2048;
 
 /** Size of each of the two byte rings. */
 export const XENSTORE_RING_SIZE = 1024;
+/** `XENSTORE_RING_IDX`: a free-running ring index. */
+export const XENSTORE_RING_IDX = alias('XENSTORE_RING_IDX', u32);
 /** Byte x of a stream lives at ring[MASK_XENSTORE_IDX(x)]; indexes run free as uint32. */
 export const MASK_XENSTORE_IDX = (idx: number): number => idx & (XENSTORE_RING_SIZE - 1);
 
@@ -162,6 +184,20 @@ export const XENSTORE_IF_EVTCHN_PORT = 2076;
 export const XENSTORE_DOMAIN_INTERFACE_SIZE_3X = 2064;
 /** sizeof(struct xenstore_domain_interface) in Xen master. */
 export const XENSTORE_DOMAIN_INTERFACE_SIZE = 2080;
+
+/** The xenstore ring page, shared by a domain and xenstored. */
+export const xenstore_domain_interface = struct('xenstore_domain_interface', [
+  arr('req', char, XENSTORE_RING_SIZE, 'requests, guest -> xenstored'),
+  arr('rsp', char, XENSTORE_RING_SIZE, 'replies and watch events, xenstored -> guest'),
+  f('req_cons', XENSTORE_RING_IDX, 'written by xenstored'),
+  f('req_prod', XENSTORE_RING_IDX, 'written by the guest'),
+  f('rsp_cons', XENSTORE_RING_IDX, 'written by the guest'),
+  f('rsp_prod', XENSTORE_RING_IDX, 'written by xenstored'),
+  f('server_features', u32, 'Xen 4.5+: XENSTORE_SERVER_FEATURE_* bits, written by the server only'),
+  f('connection', u32, 'Xen 4.5+: XENSTORE_CONNECTED / XENSTORE_RECONNECT'),
+  f('error', u32, 'Xen 4.17+: XENSTORE_ERROR_*, written by the server'),
+  f('evtchn_port', u32, 'Xen 4.21+ (dom0less): event channel port, 0 = unused'),
+], { size: XENSTORE_DOMAIN_INTERFACE_SIZE, typedef: null, doc: 'The xenstore ring page (3.x ends after rsp_prod: 2064 bytes).' });
 
 /** server_features bit: the server supports the reconnection protocol (`connection`). */
 export const XENSTORE_SERVER_FEATURE_RECONNECTION = 1;
