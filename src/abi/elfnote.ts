@@ -10,8 +10,6 @@
  * - The legacy `__xen_guest` string is only consulted when no Xen notes exist (PV only).
  * - Source: shared/abi/hypercalls-x86_32.md §11.
  */
-export * from './gen/elfnote.ts';
-
 /** Free-form NAME=VALUE string (ignored). */
 export const XEN_ELFNOTE_INFO = 0;
 /** Entry VA (default: ELF e_entry). */

@@ -8,8 +8,6 @@
  * - ERESTART is internal (a continuation) and never reaches a guest.
  * - Source: shared/abi/hypercalls-x86_32.md §13.
  */
-export * from './gen/errno.ts';
-
 export const EPERM = 1;
 export const ENOENT = 2;
 export const ESRCH = 3;

@@ -9,8 +9,6 @@
  *   mmu_pt_update_preserve_ad, highmem_assist and gnttab_map_avail_bits set.
  * - Source: shared/abi/hypercalls-x86_32.md §5.5 and §11.
  */
-export * from './gen/features.ts';
-
 export const XENFEAT_writable_page_tables = 0;
 export const XENFEAT_writable_descriptor_tables = 1;
 export const XENFEAT_auto_translated_physmap = 2;

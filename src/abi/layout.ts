@@ -92,6 +92,8 @@ export interface StructDef {
   readonly packed: boolean;
   readonly abi: 'x86_32' | 'x86_64';
   readonly doc: string;
+  /** False when the module already exports hand-named offset constants for this struct (no generated ones). */
+  readonly tsOffsets: boolean;
 }
 
 export interface StructOptions {
@@ -102,6 +104,8 @@ export interface StructOptions {
   /** Typedef name; default `<name>_t` for named structs. `null` for none. */
   readonly typedef?: string | null;
   readonly doc?: string;
+  /** Generate SIZEOF_/offset constants into src/abi/gen (default true). */
+  readonly tsOffsets?: boolean;
 }
 
 const SCALAR_SIZE: Readonly<Record<ScalarKind, number>> = { u8: 1, i8: 1, u16: 2, i16: 2, u32: 4, i32: 4, u64: 8, i64: 8 };
@@ -223,7 +227,7 @@ function build(kind: 'struct' | 'union', name: string | null, specs: readonly Fi
   const cName = name !== null ? `${kind} ${name}` : typedef;
   return Object.freeze({
     kind, name, cName, typedef, size, align,
-    fields: Object.freeze(fields), packed, abi, doc: opts.doc ?? '',
+    fields: Object.freeze(fields), packed, abi, doc: opts.doc ?? '', tsOffsets: opts.tsOffsets ?? true,
   });
 }
 

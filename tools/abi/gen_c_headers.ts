@@ -50,6 +50,15 @@ interface Module {
   readonly path: string; // relative to src/abi, e.g. 'io/ring.ts'
   readonly decls: readonly Decl[];
   readonly header: HeaderSpec | null;
+  /** The generated offsets module it re-exports (absolute path), if any. */
+  readonly genFile: string | null;
+}
+
+const GEN_REEXPORT = /^export \* from '((?:\.\.?\/)+gen\/[^']+)';$/m;
+
+function genFileOf(path: string, text: string): string | null {
+  const m = GEN_REEXPORT.exec(text);
+  return m === null ? null : join(dirname(join(ABI, path)), m[1]!);
 }
 
 const isStruct = (v: unknown): v is StructDef =>
@@ -98,7 +107,7 @@ async function loadModule(path: string, header: HeaderSpec | null): Promise<Modu
       section = null;
     }
   }
-  return { path, decls, header };
+  return { path, decls, header, genFile: genFileOf(path, text) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -118,7 +127,7 @@ function genOffsets(mod: Module, taken: Map<string, string>): string {
   };
   let n = 0;
   for (const d of mod.decls) {
-    if (!isStruct(d.value)) continue;
+    if (!isStruct(d.value) || !d.value.tsOffsets) continue;
     const s = d.value;
     const base = upper(d.name);
     out.push('', `/** ${s.cName ?? d.name}: ${s.size} bytes. */`);
@@ -456,7 +465,15 @@ export async function generate(): Promise<Map<string, string>> {
   const files = new Map<string, string>();
   const taken = new Map<string, string>();
   for (const m of modules) for (const d of m.decls) taken.set(d.name, `src/abi/${m.path}`);
-  for (const m of modules) files.set(genPath(m.path), genOffsets(m, taken));
+  for (const m of modules) {
+    const hasStructs = m.decls.some((d) => isStruct(d.value) && d.value.tsOffsets);
+    if (m.genFile === null) {
+      if (hasStructs) throw new Error(`abi gen: src/abi/${m.path} has structs but does not re-export its gen/ offsets module`);
+      continue;
+    }
+    if (m.genFile !== genPath(m.path)) throw new Error(`abi gen: src/abi/${m.path} must re-export ${relative(ABI, genPath(m.path))}`);
+    files.set(m.genFile, genOffsets(m, taken));
+  }
 
   const gen = new CGen(modules);
   for (const h of HEADERS) files.set(join(INCLUDE, h.c), gen.header(h));
@@ -467,8 +484,8 @@ export async function generate(): Promise<Map<string, string>> {
 function ensureStubs(): void {
   const all = [...HEADERS.flatMap((h) => h.modules), ...TS_ONLY];
   for (const m of all) {
-    const p = genPath(m);
-    if (!existsSync(p)) {
+    const p = genFileOf(m, readFileSync(join(ABI, m), 'utf8'));
+    if (p !== null && !existsSync(p)) {
       mkdirSync(dirname(p), { recursive: true });
       writeFileSync(p, 'export {};\n');
     }

@@ -40,6 +40,7 @@ export const HEADERS: readonly HeaderSpec[] = [
   { c: 'vcpu.h', modules: ['vcpu.ts'], post: 'vcpu.post.h', doc: 'vcpu_op (hypercall 24).' },
   { c: 'callback.h', modules: ['callback.ts'], doc: 'callback_op (hypercall 30).' },
   { c: 'nmi.h', modules: ['nmi.ts'], doc: 'nmi_op (hypercall 28).' },
+  { c: 'physdev.h', modules: ['physdev.ts'], doc: 'physdev_op (hypercall 33) and physdev_op_compat (19).' },
   { c: 'io/ring.h', modules: ['io/ring.ts'], post: 'io/ring.post.h', doc: 'Shared I/O ring types and macros.' },
   { c: 'io/console.h', modules: ['io/console.ts'], post: 'io/console.post.h', doc: 'The PV console ring page.' },
 ];

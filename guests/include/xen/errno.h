@@ -3,6 +3,16 @@
  * and run `npm run abi:gen`. */
 #ifndef __XEN_PUBLIC_ERRNO_H__
 #define __XEN_PUBLIC_ERRNO_H__
+/*
+ * Xen's error numbers (errno.h; C header: xen/errno.h, where each is spelled XEN_E*).
+ * Hypercalls return -errno in EAX with Linux/x86 numbering.
+ *
+ * Invariants:
+ * - A guest mistake is answered with one of these, negated, and never throws across the
+ *   hypercall boundary (docs/conventions.md, error tier 1).
+ * - ERESTART is internal (a continuation) and never reaches a guest.
+ * - Source: shared/abi/hypercalls-x86_32.md §13.
+ */
 #define XEN_EPERM 1
 #define XEN_ENOENT 2
 #define XEN_ESRCH 3

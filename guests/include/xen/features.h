@@ -3,6 +3,17 @@
  * and run `npm run abi:gen`. */
 #ifndef __XEN_PUBLIC_FEATURES_H__
 #define __XEN_PUBLIC_FEATURES_H__
+/*
+ * Feature flags (features.h; C header: xen/features.h): XENFEAT_* bit numbers in submap 0
+ * of XENVER_get_features, and the names the ELF FEATURES note uses for them.
+ *
+ * Invariants:
+ * - Values are bit numbers, not masks (XENFEAT_pae_pgdir_above_4gb = 4 → mask 1 << 4).
+ * - What a 3.x PV32 domU sees: writable_page_tables and auto_translated_physmap only when
+ *   translated; pae_pgdir_above_4gb iff the pae_extended_cr3 assist is on;
+ *   mmu_pt_update_preserve_ad, highmem_assist and gnttab_map_avail_bits set.
+ * - Source: shared/abi/hypercalls-x86_32.md §5.5 and §11.
+ */
 #define XENFEAT_writable_page_tables 0
 #define XENFEAT_writable_descriptor_tables 1
 #define XENFEAT_auto_translated_physmap 2
