@@ -10,6 +10,7 @@ import { connect as netConnect, type Socket } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { asDomId } from '../../src/abi/types.ts';
 import { XenStored, type XenStoredOptions } from '../../src/dom0/xenstored/xenstored.ts';
 import type { XsEventChannel } from '../../src/dom0/xenstored/domain_ring.ts';
 import { RingFrontend, type XsGuestEventChannel } from '../../src/dom0/xenstored/ring_frontend.ts';
@@ -78,7 +79,7 @@ export interface RingDomain {
 /** Introduce `domid` with a fresh ring page and return its guest-side client. */
 export function ringDomain(d: XenStored, domid: number, page = new Uint8Array(4096)): RingDomain {
   const evt = evtchnPair();
-  d.domains.introduce(domid, page, evt.server);
+  d.domains.introduce(asDomId(domid), page, evt.server);
   const frontend = new RingFrontend(page, evt.guest);
   const client = new XsClient(frontend);
   return { domid, page, evt, frontend, client };

@@ -19,6 +19,7 @@
  *   output and reads nothing until the transport resets it.
  */
 import { XS_WATCH_EVENT } from '../../abi/io/xs_wire.ts';
+import type { DomId } from '../../abi/types.ts';
 import type { OpCaller } from './node_ops.ts';
 import { domainPath } from './path.ts';
 import type { XsQuotas } from './quota.ts';
@@ -86,7 +87,7 @@ export class Connection implements OpCaller {
    * @param _wake asks the daemon to give the transport a turn
    */
   constructor(
-    readonly id: number,
+    readonly id: DomId,
     readonly privileged: boolean,
     readonly quotas: XsQuotas,
     private readonly _wake: (c: Connection) => void,

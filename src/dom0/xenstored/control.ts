@@ -12,6 +12,7 @@
  * Unknown commands and wrong argument counts -> EINVAL, as in Xen. Live update, trace logs
  * and memory reports are Xen daemon internals without a counterpart here.
  */
+import { asDomId, isDomId } from '../../abi/types.ts';
 import { QUOTA_NAMES } from './quota.ts';
 import { checkStore } from './store_check.ts';
 import { atoi } from './wire.ts';
@@ -67,7 +68,7 @@ function quota(d: XenStored, args: readonly string[]): string {
   }
   if (args.length !== 1) throw XS_ERR.EINVAL;
   const domid = atoi(args[0]!); // SAFETY: length 1
-  const dom = d.domains.get(domid);
+  const dom = isDomId(domid) ? d.domains.get(asDomId(domid)) : undefined;
   if (dom === undefined) throw XS_ERR.ENOENT;
   const c = dom.conn;
   const rows: Array<readonly [string, number]> = [

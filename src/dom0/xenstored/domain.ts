@@ -18,6 +18,8 @@
  *   the socket, never over a ring.
  */
 import { XENSTORE_CONNECTED, XENSTORE_IF_CONNECTION, XENSTORE_RECONNECT } from '../../abi/io/xs_wire.ts';
+import { DOMID_FIRST_RESERVED } from '../../abi/xen.ts';
+import type { DomId, EvtchnPort, Mfn } from '../../abi/types.ts';
 import type { Connection } from './connection.ts';
 import { RingTransport, type XsEventChannel } from './domain_ring.ts';
 import { removeTree } from './node_ops.ts';
@@ -34,22 +36,20 @@ export type XsDomainState = 'running' | 'shutdown' | 'dying' | 'gone';
  * states. Provided by the host (foreign mapping and event channels are hypercalls).
  */
 export interface XsPlatform {
-  mapRing(domid: number, mfn: number): Uint8Array | undefined;
-  bindEvent(domid: number, remotePort: number): XsEventChannel | undefined;
-  domainState?(domid: number): XsDomainState;
+  mapRing(domid: DomId, mfn: Mfn): Uint8Array | undefined;
+  bindEvent(domid: DomId, remotePort: EvtchnPort): XsEventChannel | undefined;
+  domainState?(domid: DomId): XsDomainState;
 }
-
-/** First reserved domid (DOMID_FIRST_RESERVED): DOMID_SELF, DOMID_IO, ... are not domains. */
-const DOMID_FIRST_RESERVED = 0x7ff0;
 
 export class XsDomain {
   /** @releaseDomain already fired for the current shutdown. */
   shutdown = false;
   constructor(
-    readonly domid: number,
+    readonly domid: DomId,
     readonly conn: Connection,
     public transport: RingTransport,
-    public mfn: number,
+    /** The MFN XS_INTRODUCE named, if the domain came that way. */
+    public mfn: Mfn | undefined,
   ) {}
 }
 
@@ -58,11 +58,11 @@ export class DomainTable {
 
   constructor(private readonly _d: XenStored, private readonly _platform: XsPlatform | undefined) {}
 
-  get(domid: number): XsDomain | undefined {
+  get(domid: DomId): XsDomain | undefined {
     return this._domains.get(domid);
   }
 
-  isIntroduced(domid: number): boolean {
+  isIntroduced(domid: DomId): boolean {
     return this._domains.has(domid);
   }
 
@@ -74,7 +74,7 @@ export class DomainTable {
    * Introduce `domid` whose xenstore page is `page` and whose store event channel (already
    * bound by the caller) is `evtchn`. The toolstack's direct API; XS_INTRODUCE ends here too.
    */
-  introduce(domid: number, page: Uint8Array, evtchn: XsEventChannel, mfn = -1): XsDomain {
+  introduce(domid: DomId, page: Uint8Array, evtchn: XsEventChannel, mfn?: Mfn): XsDomain {
     if (!Number.isInteger(domid) || domid <= 0 || domid >= DOMID_FIRST_RESERVED) {
       throw new RangeError(`xenstored: cannot introduce domid ${domid}`);
     }
@@ -97,7 +97,7 @@ export class DomainTable {
   }
 
   /** XS_INTRODUCE: map the page by MFN and bind the port through the platform. */
-  introduceByMfn(domid: number, mfn: number, port: number): void {
+  introduceByMfn(domid: DomId, mfn: Mfn, port: EvtchnPort): void {
     if (domid <= 0 || domid >= DOMID_FIRST_RESERVED || port <= 0) throw XS_ERR.EINVAL;
     const known = this._domains.get(domid);
     const page = known !== undefined ? known.transport.page : this._platform?.mapRing(domid, mfn);
@@ -108,7 +108,7 @@ export class DomainTable {
   }
 
   /** Release a domain (XS_RELEASE, or found dead). ENOENT if unknown. */
-  release(domid: number): void {
+  release(domid: DomId): void {
     const dom = this._domains.get(domid);
     if (dom === undefined) throw XS_ERR.ENOENT;
     // Its own watches must not fire for the removal of its nodes.
@@ -120,14 +120,14 @@ export class DomainTable {
   }
 
   /** XS_RESUME: re-arm @releaseDomain for a domain that was found shut down. */
-  resume(domid: number): void {
+  resume(domid: DomId): void {
     const dom = this._domains.get(domid);
     if (dom === undefined) throw XS_ERR.ENOENT;
     dom.shutdown = false;
   }
 
   /** XS_SET_TARGET: `domid` gets owner rights on nodes owned by `target`. */
-  setTarget(domid: number, target: number): void {
+  setTarget(domid: DomId, target: DomId): void {
     const dom = this._domains.get(domid);
     if (dom === undefined || !this._domains.has(target)) throw XS_ERR.ENOENT;
     dom.conn.target = target;
@@ -165,7 +165,7 @@ export class DomainTable {
   }
 
   /** Xen removes a dead domain's nodes so a later domain with its id cannot inherit them. */
-  private _removeOwnedNodes(domid: number): void {
+  private _removeOwnedNodes(domid: DomId): void {
     const store = this._d.store;
     const view = this._d.viewFor(null);
     const paths = store.pathsOwnedBy(domid).sort((a, b) => a.length - b.length);

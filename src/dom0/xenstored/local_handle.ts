@@ -18,6 +18,7 @@ import {
   XS_RELEASE, XS_RM, XS_SET_PERMS, XS_TRANSACTION_END, XS_TRANSACTION_START, XS_UNWATCH,
   XS_WATCH, XS_WATCH_EVENT, XS_WRITE, XSD_SOCKMSG_SIZE,
 } from '../../abi/io/xs_wire.ts';
+import { asDomId, type DomId, type EvtchnPort, type Mfn } from '../../abi/types.ts';
 import type { Connection, XsTransport } from './connection.ts';
 import { latin1, latin1Bytes, payloadStrings, type XsMessage } from './wire.ts';
 import type { XenStored } from './xenstored.ts';
@@ -34,7 +35,7 @@ export class XsLocalHandle implements XsTransport {
   private _reqId = 0;
 
   /** A privileged handle for dom0 by default; pass a domid and false to act as a domain. */
-  constructor(private readonly _d: XenStored, domid = 0, privileged = true) {
+  constructor(private readonly _d: XenStored, domid: DomId = asDomId(0), privileged = true) {
     this.conn = _d.connect(domid, privileged, this);
   }
 
@@ -138,11 +139,11 @@ export class XsLocalHandle implements XsTransport {
     return payloadStrings(this.request(XS_GET_DOMAIN_PATH, `${domid}\0`))[0] ?? '';
   }
 
-  introduce(domid: number, mfn: number, port: number): void {
+  introduce(domid: DomId, mfn: Mfn, port: EvtchnPort): void {
     this.request(XS_INTRODUCE, `${domid}\0${mfn}\0${port}\0`, 0, `domain ${domid}`);
   }
 
-  release(domid: number): void {
+  release(domid: DomId): void {
     this.request(XS_RELEASE, `${domid}\0`, 0, `domain ${domid}`);
   }
 

@@ -13,6 +13,7 @@
 import { existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import { dirname } from 'node:path';
+import { asDomId } from '../../abi/types.ts';
 import type { Connection, XsTransport } from './connection.ts';
 import { MessageReader, ReadState } from './wire.ts';
 import type { XenStored } from './xenstored.ts';
@@ -26,7 +27,7 @@ class SocketTransport implements XsTransport {
   private _paused = false;
 
   constructor(private readonly _d: XenStored, private readonly _sock: Socket) {
-    this.conn = _d.connect(0, true, this);
+    this.conn = _d.connect(asDomId(0), true, this);
     _sock.on('data', (chunk: Buffer) => this._onData(chunk));
     _sock.on('drain', () => this._onDrain());
     _sock.on('close', () => _d.disconnect(this.conn));

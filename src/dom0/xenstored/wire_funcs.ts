@@ -20,6 +20,8 @@ import {
   XS_SET_PERMS, XS_SET_TARGET, XS_TRANSACTION_END, XS_TRANSACTION_START, XS_TYPE_COUNT,
   XS_UNWATCH, XS_WATCH, XS_WRITE,
 } from '../../abi/io/xs_wire.ts';
+import { asDomId, asEvtchnPort, asMfn, isDomId, type DomId } from '../../abi/types.ts';
+import { DOMID_INVALID, DOMID_SELF } from '../../abi/xen.ts';
 import type { Connection, PendingRequest } from './connection.ts';
 import { doControl } from './control.ts';
 import {
@@ -40,8 +42,14 @@ const NOTID = 1;
 /** dom0 and host tools only. */
 const PRIV = 2;
 
-/** DOMID_SELF: "the calling domain", always introduced from its own point of view. */
-const DOMID_SELF = 0x7ff0;
+/**
+ * A domid argument: C atoi, then the domid_t range. Out-of-range ids name no domain; they
+ * become DOMID_INVALID so lookups fail the way Xen's do (ENOENT / "F").
+ */
+function domidArg(s: string): DomId {
+  const n = atoi(s);
+  return asDomId(isDomId(n) ? n : DOMID_INVALID);
+}
 
 const OK = 'OK\0';
 
@@ -130,15 +138,15 @@ const doTransactionEnd: Handler = (d, c, m, req, tx) => {
 const doIntroduce: Handler = (d, c, m, req) => {
   const s = payloadStrings(m.payload);
   if (s.length < 3) throw XS_ERR.EINVAL;
-  d.domains.introduceByMfn(atoi(s[0]!), atoi(s[1]!) >>> 0, atoi(s[2]!)); // SAFETY: length >= 3
+  d.domains.introduceByMfn(domidArg(s[0]!), asMfn(atoi(s[1]!) >>> 0), asEvtchnPort(Math.max(0, atoi(s[2]!)))); // SAFETY: length >= 3
   ok(d, c, m, req);
 };
 
 /** Xen's onearg_domain: the single domid argument of RELEASE and RESUME; dom0 -> EINVAL. */
-function oneDomain(m: XsMessage): number {
+function oneDomain(m: XsMessage): DomId {
   const arg = oneArg(m.payload);
   if (arg === null) throw XS_ERR.EINVAL;
-  const domid = atoi(arg);
+  const domid = domidArg(arg);
   if (domid === 0) throw XS_ERR.EINVAL;
   return domid;
 }
@@ -162,14 +170,14 @@ const doGetDomainPath: Handler = (d, c, m, req) => {
 const doIsDomainIntroduced: Handler = (d, c, m, req) => {
   const arg = oneArg(m.payload);
   if (arg === null) throw XS_ERR.EINVAL;
-  const domid = atoi(arg);
+  const domid = domidArg(arg);
   d.sendReply(c, m, req, domid === DOMID_SELF || d.domains.isIntroduced(domid) ? 'T\0' : 'F\0');
 };
 
 const doSetTarget: Handler = (d, c, m, req) => {
   const s = payloadStrings(m.payload);
   if (s.length < 2) throw XS_ERR.EINVAL;
-  d.domains.setTarget(atoi(s[0]!), atoi(s[1]!)); // SAFETY: length >= 2
+  d.domains.setTarget(domidArg(s[0]!), domidArg(s[1]!)); // SAFETY: length >= 2
   ok(d, c, m, req);
 };
 

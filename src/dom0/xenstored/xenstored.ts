@@ -16,6 +16,7 @@
  * - Watch events caused while serving a request are attributed to it (outstanding quota).
  */
 import { XS_ERROR } from '../../abi/io/xs_wire.ts';
+import type { DomId } from '../../abi/types.ts';
 import { Connection, PendingRequest, type XsTransport } from './connection.ts';
 import { DomainTable, type XsPlatform } from './domain.ts';
 import { GlobalView, type ChangeSink, type NodeView } from './node_view.ts';
@@ -71,7 +72,7 @@ export class XenStored implements ChangeSink {
   }
 
   /** Open a connection; `transport` may be attached later (before any output matters). */
-  connect(domid: number, privileged: boolean, transport?: XsTransport): Connection {
+  connect(domid: DomId, privileged: boolean, transport?: XsTransport): Connection {
     const conn = new Connection(domid, privileged, this.quotas, (c) => this._wake(c));
     conn.transport = transport;
     this._conns.add(conn);
