@@ -63,7 +63,7 @@ export function __RING_SIZE(ringBytes: number, entrySize: number): number {
 
 /** Declare the ring of a split-driver protocol (DEFINE_RING_TYPES). */
 export function ringTypes(name: string, req: StructDef, rsp: StructDef): RingDef {
-  const entry = union(`${name}_sring_entry`, [f('req', req), f('rsp', rsp)], { typedef: null });
+  const entry = union(`${name}_sring_entry`, [f('req', req), f('rsp', rsp)], { typedef: null, abi: req.abi });
   return Object.freeze({ kind: 'ring', name, req, rsp, entry, entrySize: entry.size, nrEnts: __RING_SIZE(4096, entry.size) });
 }
 
