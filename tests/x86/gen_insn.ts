@@ -625,7 +625,8 @@ function emitStackOrFlow(b: CaseBuilder, f: Form, operand: Operand | undefined):
 function badSelector(b: CaseBuilder, sr: number): number {
   const ds = b.sel.ds;
   const choices = [0x0f /* LDT, none installed */, 0x1003 /* beyond the GDT limit */, ds & ~3 /* RPL 0 */, b.sel.cs];
-  if (sr === SSS) choices.push(0, b.sel.fs);
+  // Never a loadable SS with a non-zero base: the oracle's exit path addresses through SS.
+  if (sr === SSS) choices.push(0);
   return b.rng.pick(choices);
 }
 
