@@ -77,8 +77,9 @@ export class EmuOracle {
     const put = (sel: number, d: number[]): void => gdt.set(d, (sel >> 3) * 8);
     put(_sel.cs, descriptor(0, 0xfffff, 0xfb, 0xc));
     put(_sel.ds, descriptor(0, 0xfffff, 0xf3, 0xc));
-    put(_sel.fs, descriptor(FS_BASE, 0xfffff, 0xf3, 0xc));
-    put(_sel.gs, descriptor(GS_BASE, 0xfffff, 0xf3, 0xc));
+    // set_thread_area entries: 32-bit, page granular, `useable` (AVL) set, accessed.
+    put(_sel.fs, descriptor(FS_BASE, 0xfffff, 0xf3, 0xd));
+    put(_sel.gs, descriptor(GS_BASE, 0xfffff, 0xf3, 0xd));
     this._phys(GDT, gdt);
     cpu.gdtBase = GDT;
     cpu.gdtLimit = GDT_ENTRIES * 8 - 1;
@@ -112,7 +113,8 @@ export class EmuOracle {
     const user = (s & ~3) === (this._sel.cs & ~3) ? 0xb : 0x3;
     const base = (s & ~3) === (this._sel.fs & ~3) ? FS_BASE : (s & ~3) === (this._sel.gs & ~3) ? GS_BASE : 0;
     const dpl3 = 3 << 5;
-    const attr = idx === 0 ? SegAttr.UNUSABLE : user | SegAttr.S | dpl3 | SegAttr.P | SegAttr.DB | SegAttr.G;
+    const tls = (s & ~3) === (this._sel.fs & ~3) || (s & ~3) === (this._sel.gs & ~3);
+    const attr = idx === 0 ? SegAttr.UNUSABLE : user | SegAttr.S | dpl3 | SegAttr.P | SegAttr.DB | SegAttr.G | (tls ? SegAttr.AVL : 0);
     this.cpu.setSegment(sreg, { selector: s, base: idx === 0 ? 0 : base, limit: idx === 0 ? 0 : 0xffffffff, attr });
   }
 

@@ -32,7 +32,7 @@ export type Kind =
   | 'push' | 'pop' | 'pusha' | 'popa' | 'pushf' | 'popf' | 'enter' | 'leave'
   | 'pushsr' | 'popsr' | 'movsr' | 'movfromsr' | 'lptr' | 'bound' | 'cmpxchg8b'
   | 'jcc' | 'jmp' | 'call' | 'loop' | 'jecxz' | 'jmpind' | 'callind' | 'ret' | 'retf' | 'iret'
-  | 'callfar' | 'jmpfar' | 'moffs' | 'lea' | 'fault' | 'x87';
+  | 'callfar' | 'jmpfar' | 'moffs' | 'lea' | 'fault' | 'x87' | 'selchk';
 
 export interface Form {
   readonly name: string;
@@ -281,6 +281,15 @@ add({ name: 'aam imm8', kind: 'alu', size: 8, op: [0xd4], imm: 'b', wr: 'none', 
 add({ name: 'aad imm8', kind: 'alu', size: 8, op: [0xd5], imm: 'b', wr: 'none', fx: { r: 0, w: SF | ZF | PF, u: OF | AF | CF }, implicit: [0] });
 add({ name: 'xlat', kind: 'xlat', size: 8, op: [0xd7], wr: 'none', fx: NONE, implicit: [0] });
 add({ name: 'arpl rm16,r16', kind: 'alu', size: 16, op: [0x63], reg: 'r', rm: 'rm', wr: 'rm', fx: { r: 0, w: ZF, u: 0 }, sub: 'arpl' });
+
+add({ name: 'into', kind: 'alu', size: 32, op: [0xce], wr: 'none', fx: { r: OF, w: 0, u: 0 } });
+// Descriptor checks on the selectors the harness mirrors (and a few that must fail).
+for (const s of SZV) {
+  add({ name: v('lar rv,rm16', s), kind: 'selchk', size: s, op: [0x0f, 0x02], reg: 'r', rm: 'rm', mem: 2, wr: 'reg', fx: { r: 0, w: ZF, u: 0 } });
+  add({ name: v('lsl rv,rm16', s), kind: 'selchk', size: s, op: [0x0f, 0x03], reg: 'r', rm: 'rm', mem: 2, wr: 'reg', fx: { r: 0, w: ZF, u: 0 } });
+}
+add({ name: 'verr rm16', kind: 'selchk', size: 16, op: [0x0f, 0x00], reg: 4, rm: 'rm', mem: 2, wr: 'none', fx: { r: 0, w: ZF, u: 0 } });
+add({ name: 'verw rm16', kind: 'selchk', size: 16, op: [0x0f, 0x00], reg: 5, rm: 'rm', mem: 2, wr: 'none', fx: { r: 0, w: ZF, u: 0 } });
 
 // ---- strings ---------------------------------------------------------------------------
 const STR = [['movs', 0xa4, ARITH], ['cmps', 0xa6, ARITH], ['stos', 0xaa, NONE], ['lods', 0xac, NONE], ['scas', 0xae, ARITH]] as const;

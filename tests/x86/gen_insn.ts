@@ -117,6 +117,7 @@ export function emitForm(b: CaseBuilder, f: Form, operand?: Operand, lockWanted?
     case 'cmpxchg8b': return emitCmpxchg8b(b, f, operand, lockWanted);
     case 'x87': return emitX87(b, f, operand);
     case 'fault': return emitFault(b, f);
+    case 'selchk': return emitSelchk(b, f, operand);
     default: return emitStackOrFlow(b, f, operand);
   }
 }
@@ -392,6 +393,29 @@ function emitCmpxchg8b(b: CaseBuilder, f: Form, operand: Operand | undefined, lo
     b.wantMem(mem.linear, [...le(lo, 4), ...le(hi, 4)], mem);
   }
   const e = assemble(b, f, mem.modrm | (1 << 3), mem, [], !!(lockWanted && b.rng.chance(0.5)));
+  b.emit([...e.prefixes, ...e.body]);
+  finishFlags(b, f.fx);
+}
+
+/** LAR/LSL/VERR/VERW on a selector the harness mirrors, or one that must fail the check. */
+function emitSelchk(b: CaseBuilder, f: Form, operand: Operand | undefined): void {
+  const s = b.sel;
+  const choices = [s.cs, s.ds, s.fs, s.gs, s.cs & ~3, s.ds & ~3, 0, 3, 0x0f, 0x1003, 0x08, 0x10];
+  const selector = b.rng.pick(choices) | (b.rng.chance(0.3) ? b.rng.u32() & 0xffff0000 : 0);
+  const reg = f.reg === 'r' ? pickReg(b, f.size, true) : undefined;
+  const cls = pickCls(b, f, operand);
+  let modrm: number, mem: MemOperand | undefined;
+  if (cls === 'reg') {
+    const r = pickReg(b, 16, false, b.mode === 'seq' ? [ESP] : []);
+    if (r === ESP) throw new GenFail('selector in esp');
+    b.want(r, selector >>> 0);
+    modrm = modrmReg(typeof f.reg === 'number' ? f.reg : (reg as number), r);
+  } else {
+    mem = b.mem(cls, 2, false);
+    b.wantMem(mem.linear, le(selector, 2), mem);
+    modrm = mem.modrm | ((typeof f.reg === 'number' ? f.reg : (reg as number)) << 3);
+  }
+  const e = assemble(b, f.reg === 'r' ? f : { ...f, size: 32 }, modrm, mem, [], false);
   b.emit([...e.prefixes, ...e.body]);
   finishFlags(b, f.fx);
 }
