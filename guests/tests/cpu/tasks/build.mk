@@ -1,0 +1,1 @@
+$(eval $(call kernel,cpu-tasks,tests/cpu/tasks/tasks.c,lib/bare/multiboot.ld,$(BUILD)/libbare.a $(BUILD)/librt.a))
