@@ -29,5 +29,6 @@ export const KERNELS: readonly KernelSpec[] = [
   { name: 'cpu-exceptions', topic: 'vectors, error codes, fault vs trap EIP, delivery failures, #DF task gate, #AC', expect: 'success' },
   { name: 'cpu-segmentation', topic: 'segment loads, limits, expand-down, conforming code, far jumps, lar/lsl/verr/verw/arpl', expect: 'success' },
   { name: 'cpu-gates', topic: 'interrupt/trap gates and IF, TSS stack switches, call gates, privilege on ret/iret/popf', expect: 'success' },
+  { name: 'cpu-io', topic: 'IOPL, I/O permission bitmap (multi-byte, byte-spanning, end byte, TSS limit), ins/outs', expect: 'success' },
   { name: 'cpu-tasks', topic: 'task switches by jmp/call/int/iret, TSS and task gates, busy bit, NT, back-link, LDTR, CR0.TS', expect: 'success' },
 ];

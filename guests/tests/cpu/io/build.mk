@@ -1,0 +1,1 @@
+$(eval $(call kernel,cpu-io,tests/cpu/io/io.c,lib/bare/multiboot.ld,$(BUILD)/libbare.a $(BUILD)/librt.a))
