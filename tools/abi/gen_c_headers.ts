@@ -151,7 +151,21 @@ function genOffsets(mod: Module, taken: Map<string, string>): string {
 /** Where each ABI object (type, constant) was first declared: module path and export name. */
 interface Home { readonly module: Module; readonly name: string }
 
+/** What the C headers declare, for tests that compile them and compare with TypeScript. */
+export interface CInventory {
+  /** Header paths under guests/include/xen, in generation order. */
+  readonly headers: string[];
+  /** Every numeric #define with the value TypeScript gave it. */
+  readonly constants: Array<{ readonly header: string; readonly name: string; readonly value: number | bigint }>;
+  /** Every struct with its C type spelling (`struct start_info`, `xen_callback_t`). */
+  readonly structs: Array<{ readonly header: string; readonly cType: string; readonly def: StructDef }>;
+  readonly rings: Array<{ readonly header: string; readonly ring: RingDef }>;
+  /** String #defines. */
+  readonly strings: Array<{ readonly header: string; readonly name: string; readonly value: string }>;
+}
+
 class CGen {
+  readonly inventory: CInventory = { headers: [], constants: [], structs: [], rings: [], strings: [] };
   private readonly homes = new Map<unknown, Home>();
   private readonly constHomes = new Map<string, Home>();
   private readonly headerOf = new Map<string, HeaderSpec>();
@@ -221,6 +235,7 @@ class CGen {
   }
 
   header(spec: HeaderSpec): string {
+    this.inventory.headers.push(spec.c);
     const deps = new Set<string>(spec.includes ?? []);
     const body: string[] = [];
     const asserts: string[] = [];
@@ -261,12 +276,15 @@ class CGen {
           if (enumMembers.has(d.name)) continue;
           cOnly(false);
           body.push(...comment(d.doc), `#define ${prefix}${d.name} ${this.formatNumber(d, deps)}`);
+          this.inventory.constants.push({ header: spec.c, name: prefix + d.name, value: v });
         } else if (typeof v === 'bigint') {
           cOnly(false);
           body.push(...comment(d.doc), `#define ${prefix}${d.name} xen_mk_ullong(0x${v.toString(16).toUpperCase()})`);
+          this.inventory.constants.push({ header: spec.c, name: prefix + d.name, value: v });
         } else if (typeof v === 'string') {
           cOnly(false);
           body.push(...comment(d.doc), `#define ${prefix}${d.name} ${cString(v)}`);
+          this.inventory.strings.push({ header: spec.c, name: prefix + d.name, value: v });
         } else if (Array.isArray(v) && v.every((x) => typeof x === 'string')) {
           cOnly(true);
           body.push(...comment(d.doc), `#define ${prefix}${d.name} { \\`, ...v.map((x, i) => `    ${cString(x)}${i < v.length - 1 ? ',' : ''} \\`), '}');
@@ -277,6 +295,7 @@ class CGen {
           cOnly(true);
           body.push('', ...comment(d.doc || v.doc), ...this.struct(v, deps));
           asserts.push(...this.asserts(v));
+          this.inventory.structs.push({ header: spec.c, cType: cTypeOf(v), def: v });
         } else if (isEnum(v)) {
           cOnly(true);
           body.push('', ...comment(d.doc), `enum ${v.name} {`,
@@ -287,6 +306,7 @@ class CGen {
           this.collectTypeDeps(v.req, deps);
           this.collectTypeDeps(v.rsp, deps);
           deps.add('io/ring.h');
+          this.inventory.rings.push({ header: spec.c, ring: v });
           body.push('', ...comment(d.doc || `Shared ring of ${v.name}: ${v.nrEnts} slots of ${v.entrySize} bytes in one page.`),
             `DEFINE_RING_TYPES(${v.name}, ${v.req.cName}, ${v.rsp.cName});`);
           asserts.push(
@@ -399,8 +419,7 @@ class CGen {
   }
 
   private asserts(s: StructDef): string[] {
-    const ty = s.name !== null ? `${s.kind} ${s.name}` : s.typedef;
-    if (ty === null) throw new Error('abi gen: assert of anonymous struct');
+    const ty = cTypeOf(s);
     const out = [`XEN_ABI_ASSERT(sizeof(${ty}) == ${s.size});`];
     for (const { path, field, offset } of walkFields(s)) {
       if (field.count === 0) continue;
@@ -408,6 +427,12 @@ class CGen {
     }
     return out;
   }
+}
+
+/** How C names a top-level struct: `struct x`, or the typedef of an anonymous one. */
+function cTypeOf(s: StructDef): string {
+  if (s.cName === null) throw new Error('abi gen: a top-level struct needs a name or a typedef');
+  return s.cName;
 }
 
 /** Natural alignment of a type in i386 C (uint64_t: 4). */
@@ -456,6 +481,11 @@ const genPath = (module: string): string => join(ABI, 'gen', module);
 
 /** Every generated file: absolute path → content. */
 export async function generate(): Promise<Map<string, string>> {
+  return (await generateAll()).files;
+}
+
+/** The generated files and the inventory of what the C headers declare. */
+export async function generateAll(): Promise<{ files: Map<string, string>; inventory: CInventory }> {
   const specs: Array<[string, HeaderSpec | null]> = [];
   for (const h of HEADERS) for (const m of h.modules) specs.push([m, h]);
   for (const m of TS_ONLY) specs.push([m, null]);
@@ -477,7 +507,7 @@ export async function generate(): Promise<Map<string, string>> {
 
   const gen = new CGen(modules);
   for (const h of HEADERS) files.set(join(INCLUDE, h.c), gen.header(h));
-  return files;
+  return { files, inventory: gen.inventory };
 }
 
 /** Create empty offset modules for new ABI modules, so importing them works before the first run. */

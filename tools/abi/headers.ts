@@ -68,5 +68,5 @@ export const TS_ONLY: readonly string[] = ['domctl.ts', 'sysctl.ts', 'platform.t
  */
 export const NO_GEN_OFFSETS: ReadonlySet<string> = new Set(['io/xs_wire.ts']);
 
-/** Modules of src/abi that are infrastructure, not ABI content. */
-export const NOT_ABI: ReadonlySet<string> = new Set(['layout.ts', 'types.ts']);
+/** Modules of src/abi that are infrastructure or aliases, not ABI content (xs_wire.ts re-exports io/xs_wire.ts). */
+export const NOT_ABI: ReadonlySet<string> = new Set(['layout.ts', 'types.ts', 'xs_wire.ts']);
