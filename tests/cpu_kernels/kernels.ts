@@ -30,5 +30,6 @@ export const KERNELS: readonly KernelSpec[] = [
   { name: 'cpu-segmentation', topic: 'segment loads, limits, expand-down, conforming code, far jumps, lar/lsl/verr/verw/arpl', expect: 'success' },
   { name: 'cpu-gates', topic: 'interrupt/trap gates and IF, TSS stack switches, call gates, privilege on ret/iret/popf', expect: 'success' },
   { name: 'cpu-io', topic: 'IOPL, I/O permission bitmap (multi-byte, byte-spanning, end byte, TSS limit), ins/outs', expect: 'success' },
+  { name: 'cpu-paging', topic: '2-level and PSE paging, #PF error codes and CR2, WP, A/D, TLB flushes, fetch faults, SMC', expect: 'success' },
   { name: 'cpu-tasks', topic: 'task switches by jmp/call/int/iret, TSS and task gates, busy bit, NT, back-link, LDTR, CR0.TS', expect: 'success' },
 ];

@@ -54,6 +54,7 @@ int check_fault_arch(uint32_t vector, uint32_t error, const char *what);
 int check_no_fault(const char *what);
 /* A #PF with the given error code at the faulting instruction with CR2 = addr. */
 int check_pf(uint32_t error, uint32_t addr, const char *what);
+int check_pf_arch(uint32_t error, uint32_t addr, const char *what);
 /* A trap (e.g. #BP, #OF, #DB single-step): saved EIP is after the TRY'd instruction. */
 int check_trap(uint32_t vector, const char *what);
 #endif
