@@ -421,8 +421,7 @@ export function encode(def: StructDef, view: DataView, base: number, values: { r
     const field = def.fields.find((x) => x.name === key);
     const path = `${prefix}.${key}`;
     if (field === undefined) throw new Error(`abi: ${prefix} has no field ${key}`);
-    // SAFETY: key comes from Object.keys(values), so the property exists.
-    const x = values[key]!;
+    const x = values[key];
     const at = base + field.offset;
     if (field.count === undefined) { encodeOne(field.type, view, at, x, path); continue; }
     const t = field.type;
@@ -431,7 +430,7 @@ export function encode(def: StructDef, view: DataView, base: number, values: { r
       for (let i = 0; i < field.count; i++) view.setUint8(at + i, i < x.length ? x.charCodeAt(i) & 0xff : 0);
     } else if (x instanceof Uint8Array) {
       if (t.size !== 1 || x.length > field.count) throw new TypeError(`abi: ${path}: expected at most ${field.count} bytes`);
-      for (let i = 0; i < x.length; i++) view.setUint8(at + i, x[i]!);
+      for (let i = 0; i < x.length; i++) view.setUint8(at + i, x[i]);
     } else if (Array.isArray(x)) {
       if (x.length > field.count) throw new TypeError(`abi: ${path}: ${x.length} items for ${field.count} slots`);
       x.forEach((item, i) => encodeOne(t, view, at + i * t.size, item, `${path}[${i}]`));

@@ -215,7 +215,7 @@ describe('ABI layout snapshot (fact sheets)', () => {
       expect(def.size).toBe(size);
       const toks = layout.split(' ');
       const want = new Map<string, number>();
-      for (let i = 0; i < toks.length; i += 2) want.set(toks[i]!, Number(toks[i + 1]));
+      for (let i = 0; i < toks.length; i += 2) want.set(toks[i], Number(toks[i + 1]));
       const got = new Map(pinned(def));
       expect(Object.fromEntries(got)).toEqual(Object.fromEntries(want));
     });

@@ -58,7 +58,7 @@ const GEN_REEXPORT = /^export \* from '((?:\.\.?\/)+gen\/[^']+)';$/m;
 
 function genFileOf(path: string, text: string): string | null {
   const m = GEN_REEXPORT.exec(text);
-  return m === null ? null : join(dirname(join(ABI, path)), m[1]!);
+  return m === null ? null : join(dirname(join(ABI, path)), m[1]);
 }
 
 const isStruct = (v: unknown): v is StructDef =>
@@ -72,7 +72,7 @@ function sectionOf(node: ts.Node, text: string): string | null {
   const ranges = ts.getLeadingCommentRanges(text, node.pos) ?? [];
   for (const r of ranges) {
     const m = /^\/\/ -{3,} (.*?) -{3,}\s*$/.exec(text.slice(r.pos, r.end));
-    if (m !== null) return m[1]!;
+    if (m !== null) return m[1];
   }
   return null;
 }
@@ -365,7 +365,7 @@ class CGen {
     if (s.name === null) {
       if (s.typedef === null) throw new Error('abi gen: a top-level struct needs a name or a typedef');
       lines[0] = `typedef ${lines[0]}`;
-      lines[lines.length - 1] = lines[lines.length - 1]!.replace(/;$/, ` ${s.typedef};`);
+      lines[lines.length - 1] = lines[lines.length - 1].replace(/;$/, ` ${s.typedef};`);
       return [...lines, `DEFINE_XEN_GUEST_HANDLE(${s.typedef});`];
     }
     if (s.typedef !== null) lines.push(`typedef ${s.cName} ${s.typedef};`, `DEFINE_XEN_GUEST_HANDLE(${s.typedef});`);
