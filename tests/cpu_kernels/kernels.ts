@@ -32,5 +32,7 @@ export const KERNELS: readonly KernelSpec[] = [
   { name: 'cpu-io', topic: 'IOPL, I/O permission bitmap (multi-byte, byte-spanning, end byte, TSS limit), ins/outs', expect: 'success' },
   { name: 'cpu-paging', topic: '2-level and PSE paging, #PF error codes and CR2, WP, A/D, TLB flushes, fetch faults, SMC', expect: 'success' },
   { name: 'cpu-pae', topic: 'PAE paging (4 KiB, 2 MiB), reserved bits, NX with EFER.NXE, A/D, frames above 4 GiB', expect: 'success' },
+  { name: 'cpu-sysenter', topic: 'SYSENTER/SYSEXIT, their MSRs, selectors and flags, #GP cases', expect: 'success' },
+  { name: 'cpu-msr', topic: 'CPUID presence and features, TSC and CR4.TSD, RDMSR/WRMSR privilege and #GP', expect: 'success' },
   { name: 'cpu-tasks', topic: 'task switches by jmp/call/int/iret, TSS and task gates, busy bit, NT, back-link, LDTR, CR0.TS', expect: 'success' },
 ];
