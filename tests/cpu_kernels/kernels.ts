@@ -34,5 +34,6 @@ export const KERNELS: readonly KernelSpec[] = [
   { name: 'cpu-pae', topic: 'PAE paging (4 KiB, 2 MiB), reserved bits, NX with EFER.NXE, A/D, frames above 4 GiB', expect: 'success' },
   { name: 'cpu-sysenter', topic: 'SYSENTER/SYSEXIT, their MSRs, selectors and flags, #GP cases', expect: 'success' },
   { name: 'cpu-msr', topic: 'CPUID presence and features, TSC and CR4.TSD, RDMSR/WRMSR privilege and #GP', expect: 'success' },
+  { name: 'cpu-irq', topic: 'PIT + 8259 PIC: IF, STI and MOV SS shadows, POPF, HLT wake-up, mask, in-service/EOI', expect: 'success' },
   { name: 'cpu-tasks', topic: 'task switches by jmp/call/int/iret, TSS and task gates, busy bit, NT, back-link, LDTR, CR0.TS', expect: 'success' },
 ];
