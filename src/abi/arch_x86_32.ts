@@ -122,6 +122,14 @@ export const FLAT_KERNEL_SS = FLAT_RING1_SS;
 export const FLAT_USER_CS = FLAT_RING3_CS;
 export const FLAT_USER_DS = FLAT_RING3_DS;
 export const FLAT_USER_SS = FLAT_RING3_SS;
+/**
+ * Access bytes of the four flat descriptors on 32-bit Xen (P, DPL, S, type; flags G=1 D=1;
+ * limit ends at MACH2PHYS_VIRT_END - 1 there, 4 GiB on a 64-bit Xen).
+ */
+export const FLAT_RING1_CODE_ACCESS = 0xba;
+export const FLAT_RING1_DATA_ACCESS = 0xb2;
+export const FLAT_RING3_CODE_ACCESS = 0xfa;
+export const FLAT_RING3_DATA_ACCESS = 0xf2;
 /** Xen's own ring-0 code selector (never loaded by guests). */
 export const __HYPERVISOR_CS = 0xe008;
 /** Xen's own ring-0 data selector. */

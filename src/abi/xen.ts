@@ -278,6 +278,23 @@ export const vcpu_time_info = struct('vcpu_time_info', [
 
 // ---- vcpu_info / shared_info ----------------------------------------------------------------
 
+/**
+ * pvclock: ns elapsed for a TSC delta, as a guest computes it from vcpu_time_info —
+ * shift the delta left by tsc_shift (right if negative), multiply by tsc_to_system_mul
+ * (64x32 → 96 bits) and keep bits 95:32. now = system_time + this.
+ */
+export function pvclockScaleDelta(delta: bigint, tscToSystemMul: number, tscShift: number): bigint {
+  let d = BigInt.asUintN(64, delta);
+  d = tscShift >= 0 ? BigInt.asUintN(64, d << BigInt(tscShift)) : d >> BigInt(-tscShift);
+  return (d * BigInt(tscToSystemMul >>> 0)) >> 32n;
+}
+
+/** TSC frequency (Hz) a vcpu_time_info describes: ((10^9 << 32) / mul), shifted back by tsc_shift. */
+export function pvclockTscHz(tscToSystemMul: number, tscShift: number): bigint {
+  const hz = (1000000000n << 32n) / BigInt(tscToSystemMul >>> 0);
+  return tscShift >= 0 ? hz >> BigInt(tscShift) : hz << BigInt(-tscShift);
+}
+
 export const vcpu_info = struct('vcpu_info', [
   f('evtchn_upcall_pending', u8, 'Xen sets to 1; the guest clears it first in its upcall handler'),
   f('evtchn_upcall_mask', u8, 'guest-owned virtual IF (1 = events masked); Xen sets it when delivering an upcall'),

@@ -145,6 +145,14 @@ DEFINE_XEN_GUEST_HANDLE(xen_pfn_t);
 #define FLAT_USER_CS FLAT_RING3_CS
 #define FLAT_USER_DS FLAT_RING3_DS
 #define FLAT_USER_SS FLAT_RING3_SS
+/*
+ * Access bytes of the four flat descriptors on 32-bit Xen (P, DPL, S, type; flags G=1 D=1;
+ * limit ends at MACH2PHYS_VIRT_END - 1 there, 4 GiB on a 64-bit Xen).
+ */
+#define FLAT_RING1_CODE_ACCESS 0xba
+#define FLAT_RING1_DATA_ACCESS 0xb2
+#define FLAT_RING3_CODE_ACCESS 0xfa
+#define FLAT_RING3_DATA_ACCESS 0xf2
 /* Xen's own ring-0 code selector (never loaded by guests). */
 #define __HYPERVISOR_CS 0xe008
 /* Xen's own ring-0 data selector. */

@@ -15,6 +15,8 @@
 #define VCPUOP_register_runstate_memory_area 5
 /* 3.1+: VIRQ_TIMER every period_ns (< 1 ms: -EINVAL). */
 #define VCPUOP_set_periodic_timer 6
+/* Shortest period VCPUOP_set_periodic_timer accepts (3.4: shorter returns -EINVAL). */
+#define VCPUOP_PERIODIC_TIMER_MIN_NS 1000000
 #define VCPUOP_stop_periodic_timer 7
 /* 3.1+: calling vCPU only. */
 #define VCPUOP_set_singleshot_timer 8

@@ -31,6 +31,14 @@ export const HVM_BELOW_4G_RAM_END = 0xF0000000;
 export const HVM_BELOW_4G_MMIO_START = HVM_BELOW_4G_RAM_END;
 export const HVM_BELOW_4G_MMIO_LENGTH = 0x10000000;
 
+/**
+ * HVM special pages the builder places just below this PFN (current libxenguest: 8 pages —
+ * paging, access, sharing, bufioreq, xenstore, ioreq, identity PT, console; 3.4: 5 pages at
+ * 0xFEFFB-0xFEFFF — bufioreq, xenstore, ioreq, identity PT, shared_info).
+ */
+export const HVM_SPECIAL_PAGES_END_PFN = 0xFF000;
+export const HVM_NR_SPECIAL_PAGES = 8;
+
 export const e820entry = struct('e820entry', [
   f('addr', u64, 'start of the range'),
   f('size', u64, 'length in bytes'),

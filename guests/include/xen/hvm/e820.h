@@ -21,6 +21,13 @@
 #define HVM_BELOW_4G_RAM_END 0xF0000000
 #define HVM_BELOW_4G_MMIO_START HVM_BELOW_4G_RAM_END
 #define HVM_BELOW_4G_MMIO_LENGTH 0x10000000
+/*
+ * HVM special pages the builder places just below this PFN (current libxenguest: 8 pages —
+ * paging, access, sharing, bufioreq, xenstore, ioreq, identity PT, console; 3.4: 5 pages at
+ * 0xFEFFB-0xFEFFF — bufioreq, xenstore, ioreq, identity PT, shared_info).
+ */
+#define HVM_SPECIAL_PAGES_END_PFN 0xFF000
+#define HVM_NR_SPECIAL_PAGES 8
 
 #ifndef __ASSEMBLY__
 
