@@ -276,8 +276,6 @@ export const vcpu_time_info = struct('vcpu_time_info', [
   arr('pad1', u8, 2),
 ], { size: 32, doc: 'Per-vCPU time (pvclock), written by Xen, read with the version seqlock.' });
 
-// ---- vcpu_info / shared_info ----------------------------------------------------------------
-
 /**
  * pvclock: ns elapsed for a TSC delta, as a guest computes it from vcpu_time_info —
  * shift the delta left by tsc_shift (right if negative), multiply by tsc_to_system_mul
@@ -294,6 +292,8 @@ export function pvclockTscHz(tscToSystemMul: number, tscShift: number): bigint {
   const hz = (1000000000n << 32n) / BigInt(tscToSystemMul >>> 0);
   return tscShift >= 0 ? hz >> BigInt(tscShift) : hz << BigInt(-tscShift);
 }
+
+// ---- vcpu_info / shared_info ----------------------------------------------------------------
 
 export const vcpu_info = struct('vcpu_info', [
   f('evtchn_upcall_pending', u8, 'Xen sets to 1; the guest clears it first in its upcall handler'),

@@ -94,13 +94,18 @@ async function loadModule(path: string, header: HeaderSpec | null): Promise<Modu
   const sf = ts.createSourceFile(file, text, ts.ScriptTarget.ES2022, true);
   const ns = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   const decls: Decl[] = [];
+  // A section comment may sit before any statement (a function, an import); it opens the
+  // section at the next exported const.
+  let pendingSection: string | null = null;
   for (const st of sf.statements) {
+    pendingSection = sectionOf(st, text) ?? pendingSection;
     if (!ts.isVariableStatement(st)) continue;
     if (!st.modifiers?.some((m) => m.kind === ts.SyntaxKind.ExportKeyword)) continue;
     const raw = jsdocOf(st, text);
     const tsonly = /@tsonly\b/.test(raw);
     const doc = raw.replace(/@tsonly\b/g, '').trim();
-    let section = sectionOf(st, text);
+    let section = pendingSection;
+    pendingSection = null;
     for (const d of st.declarationList.declarations) {
       if (!ts.isIdentifier(d.name)) continue;
       decls.push({ name: d.name.text, value: ns[d.name.text], doc, tsonly, section, init: d.initializer });

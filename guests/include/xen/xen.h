@@ -289,6 +289,8 @@ struct vcpu_time_info {
 typedef struct vcpu_time_info vcpu_time_info_t;
 DEFINE_XEN_GUEST_HANDLE(vcpu_time_info_t);
 
+/* vcpu_info / shared_info */
+
 /* One vCPU's event and time state (in shared_info or registered with VCPUOP_register_vcpu_info). */
 struct vcpu_info {
     uint8_t evtchn_upcall_pending; /* Xen sets to 1; the guest clears it first in its upcall handler */
