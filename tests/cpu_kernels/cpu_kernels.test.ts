@@ -22,7 +22,7 @@ const qemuRuns = new Map<string, Promise<RunResult>>();
 const qemuRun = (k: KernelSpec): Promise<RunResult> => {
   let p = qemuRuns.get(k.name);
   if (!p) {
-    p = runQemu(elfPath(k), k.cmdline ?? '');
+    p = runQemu(elfPath(k), k.qemuCmdline ?? k.cmdline ?? '');
     qemuRuns.set(k.name, p);
   }
   return p;
