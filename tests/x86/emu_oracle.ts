@@ -39,6 +39,7 @@ const STUB_SAVE = STUB + 0x200; // fnsave ss:[IMG_OUT]; hlt  (after a fault)
 const IMG_IN = STUB + 0x800;
 const IMG_OUT = STUB + 0x900;
 const GDT = 0x0002_0000;
+const TSS = 0x0002_1000;
 const GDT_ENTRIES = 16; // the x86-64 kernel's GDT size: selectors past it fault
 const PGDIR = 0x0001_0000;
 const PGTAB = 0x0001_1000;
@@ -90,6 +91,7 @@ export class EmuOracle {
     for (let a = DATA_BASE; a < DATA_BASE + DATA_SIZE; a += PAGE_SIZE) map(a, true);
     map(STUB, true);
     map(GDT, false);
+    map(TSS, false);
     this._phys(PGTAB, pt);
     this._phys(PGDIR, Uint8Array.from(le32(PGTAB | 0x7)));
     // Stubs.
@@ -97,6 +99,16 @@ export class EmuOracle {
     const startFrstor = [0x36, 0xdd, 0x25, ...le32(IMG_IN)]; // frstor ss:[IMG_IN]
     this._phys(STUB_START, Uint8Array.from([...startFrstor, ...jmpRel(STUB_START + startFrstor.length, CODE_BASE)]));
     this._phys(STUB_SAVE, Uint8Array.from([0x36, 0xdd, 0x35, ...le32(IMG_OUT), 0xf4])); // fnsave ss:[IMG_OUT]; hlt
+    // A 32-bit TSS whose I/O map base lies past its limit (Linux without ioperm): I/O at
+    // CPL 3 with IOPL 0 is #GP(0). No LDT, as for a process that never called modify_ldt.
+    const tss = new Uint8Array(0x68);
+    tss.set([0x68, 0], 0x66);
+    this._phys(TSS, tss);
+    const tssSel = 8 << 3; // GDT_ENTRY_TSS on x86-64
+    gdt.set(descriptor(TSS, 0x67, 0x8b, 0), tssSel);
+    this._phys(GDT, gdt);
+    cpu.setSegment(7, { selector: tssSel, base: TSS, limit: 0x67, attr: 0xb | SegAttr.P });
+    cpu.setSegment(6, { selector: 0, base: 0, limit: 0, attr: SegAttr.UNUSABLE });
     const cr0 = 0x1 | 0x10 | 0x20 | 0x10000 | 0x40000 | (options.paging ? 0x8000_0000 : 0);
     if (options.paging && !cpu.setCr3(PGDIR)) throw new Error('emu oracle: setCr3 refused');
     if (!cpu.setCr0(cr0)) throw new Error('emu oracle: setCr0 refused');
