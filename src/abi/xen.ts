@@ -18,6 +18,14 @@ import { alias, arr, arrayAlias, char, f, handle, i8, struct, u16, u32, u64, u8,
 
 export * from './gen/xen.ts';
 
+// ---- Interface version -------------------------------------------------------------------
+
+/**
+ * The interface these headers describe (Xen 4.17's xen-compat.h value). They always declare
+ * the latest names; a guest's __XEN_INTERFACE_VERSION__ is not consulted.
+ */
+export const __XEN_LATEST_INTERFACE_VERSION__ = 0x00040e00;
+
 // ---- Hypercall numbers (EAX; arguments in EBX, ECX, EDX, ESI, EDI) --------------------
 
 export const __HYPERVISOR_set_trap_table = 0;

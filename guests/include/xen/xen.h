@@ -6,6 +6,13 @@
 
 #include "arch-x86_32.h"
 
+/* Interface version */
+/*
+ * The interface these headers describe (Xen 4.17's xen-compat.h value). They always declare
+ * the latest names; a guest's __XEN_INTERFACE_VERSION__ is not consulted.
+ */
+#define __XEN_LATEST_INTERFACE_VERSION__ 0x00040e00
+
 /* Hypercall numbers (EAX; arguments in EBX, ECX, EDX, ESI, EDI) */
 #define __HYPERVISOR_set_trap_table 0
 #define __HYPERVISOR_mmu_update 1
