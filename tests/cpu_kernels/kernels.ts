@@ -29,6 +29,7 @@ export const elfPath = (k: KernelSpec): string => `${GUESTS_DIR}build/${k.name}.
 export const MEMORY_MIB = 32;
 
 export const KERNELS: readonly KernelSpec[] = [
+  { name: 'cpu-modes', topic: 'protected <-> real mode, IVT, prefixes, unreal mode, A20 gate, lmsw', expect: 'success' },
   { name: 'cpu-exceptions', topic: 'vectors, error codes, fault vs trap EIP, delivery failures, #DF task gate, #AC', expect: 'success' },
   { name: 'cpu-segmentation', topic: 'segment loads, limits, expand-down, conforming code, far jumps, lar/lsl/verr/verw/arpl', expect: 'success' },
   { name: 'cpu-gates', topic: 'interrupt/trap gates and IF, TSS stack switches, call gates, privilege on ret/iret/popf', expect: 'success' },
