@@ -11,7 +11,7 @@
 
 import { compareStates, report, type Diff } from './compare.ts';
 import { EmuOracle, type EmuOptions } from './emu_oracle.ts';
-import { KNOWN_FAILURES } from './known_failures.ts';
+import { KNOWN_FAILURES, KNOWN_SEED } from './known_failures.ts';
 import type { Selectors } from './layout.ts';
 import { runNative } from './native_oracle.ts';
 import type { FinalState, TestCase } from './protocol.ts';
@@ -34,7 +34,7 @@ export interface DiffRun {
   readonly mismatches: Mismatch[];
   readonly nativeMs: number;
   readonly emuMs: number;
-  /** Known findings that did not show up in this run (fixed? then remove them). */
+  /** Pinned known-failure cases that now pass (fixed? then unpin them). */
   readonly unseenKnown: string[];
 }
 
@@ -42,11 +42,9 @@ export function replayCommand(suite: SuiteName, seed: number, scale: number, ind
   return `X86_SEED=${seed} X86_CASES=${scale} X86_ONLY=${suite}:${index}${paging ? '' : ' X86_PAGING=0'} npx vitest run tests/x86/difftest.test.ts`;
 }
 
-export function classify(c: TestCase, diffs: readonly Diff[]): string | undefined {
-  for (const k of KNOWN_FAILURES) {
-    if (k.label.test(c.label) && (!k.fields || diffs.every((d) => k.fields!.some((f) => d.field.startsWith(f))))) return k.id;
-  }
-  return undefined;
+export function classify(suite: SuiteName, seed: number, scale: number, index: number): string | undefined {
+  if (seed !== KNOWN_SEED || scale !== 1) return undefined;
+  return KNOWN_FAILURES.find((k) => k.cases[suite]?.includes(index))?.id;
 }
 
 export function runDiff(suite: SuiteName, seed: number, scale: number, sel: Selectors, opts: EmuOptions, only?: number): DiffRun {
@@ -83,12 +81,13 @@ export function runDiff(suite: SuiteName, seed: number, scale: number, sel: Sele
     compared++;
     const diffs = compareStates(c, n, e);
     if (diffs.length === 0) return;
-    const known = classify(c, diffs);
-    if (known) seen.add(known);
+    const known = classify(suite, seed, scale, indices[i]!);
+    if (known) seen.add(`${known}:${indices[i]!}`);
     mismatches.push(mk(suite, seed, scale, opts, indices[i]!, c, n, e, diffs, known));
   });
   const emuMs = performance.now() - t;
-  const unseenKnown = KNOWN_FAILURES.filter((k) => k.suites.includes(suite) && !seen.has(k.id)).map((k) => k.id);
+  const unseenKnown = only !== undefined || seed !== KNOWN_SEED || scale !== 1 ? [] : KNOWN_FAILURES.flatMap((k) =>
+    (k.cases[suite] ?? []).filter((i) => !seen.has(`${k.id}:${i}`)).map((i) => `${k.id} ${suite}:${i}`));
   return { cases: cases.length, compared, mismatches, nativeMs, emuMs, unseenKnown };
 }
 
