@@ -3,13 +3,14 @@
  * against a baseline run in the same process where one exists. Speed targets live here,
  * never in timed unit tests.
  */
+import { abiLayoutSuite } from './abi_layout.ts';
 export interface BenchSuite {
   readonly name: string;
   readonly description: string;
   run(log: (line: string) => void): Promise<void>;
 }
 
-const SUITES: readonly BenchSuite[] = [];
+const SUITES: readonly BenchSuite[] = [abiLayoutSuite];
 
 export async function runBenchmarks(names: readonly string[]): Promise<number> {
   const log = (line: string): void => void process.stdout.write(`${line}\n`);
