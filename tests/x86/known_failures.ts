@@ -6,6 +6,9 @@
  * the FINDINGS entry to "Fixed"), so this list cannot rot. Runs with another seed or scale
  * pin nothing: every mismatch there is new.
  *
+ * Changing the form table or a generator renumbers cases: re-pin from the run's report files
+ * (build/x86/difftest-<suite>.txt lists every mismatch with its index).
+ *
  * Invariant: every id has a FINDINGS.md section of the same name.
  */
 
