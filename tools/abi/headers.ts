@@ -60,7 +60,7 @@ export const HEADERS: readonly HeaderSpec[] = [
 ];
 
 /** Modules with no C header (TypeScript-only ABI: the dom0 <-> hypervisor control interface). */
-export const TS_ONLY: readonly string[] = ['domctl.ts', 'sysctl.ts', 'platform.ts', 'pv_boot.ts'];
+export const TS_ONLY: readonly string[] = ['domctl.ts', 'sysctl.ts', 'platform.ts', 'pv_boot.ts', 'control_wire.ts'];
 
 /**
  * Modules owned by other areas that name their offsets by hand (no src/abi/gen module):

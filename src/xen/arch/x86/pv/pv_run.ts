@@ -1,0 +1,142 @@
+/**
+ * Running a PV vCPU: enter the guest with Cpu.run, turn every exit into what Xen does on
+ * that event, deliver pending events on the way back in (the exit handler table of the PV
+ * domain type).
+ *
+ *   SOFT_INT 0x82        hypercall (ring 1; ring 3 gets #GP(0x412) from the gate DPL)
+ *   SOFT_INT 3 / 4       int3 / into through Xen's DPL-3 gates: bounced as traps 3 / 4
+ *   EXCEPTION #GP        INT n the guest allowed (trap table DPL), call-gate emulation,
+ *                        privileged-instruction emulation, or bounced as #GP
+ *   EXCEPTION #PF        LDT shadow fill, or bounced with CR2 (vcpu_info.arch.cr2)
+ *   EXCEPTION #NM        virtual CR0.TS: bounced once, TS cleared
+ *   EXCEPTION other      bounced with its error code
+ *   SYSENTER             the registered sysenter callback, else #GP
+ *   SHUTDOWN / other     the domain is crashed (cannot happen with PV controls)
+ *
+ * Invariants: each exit costs at least EXIT_COST instructions of the slice budget, so a
+ * guest that faults in a tight loop still lets the scheduler run; the loop leaves as soon
+ * as the vCPU is no longer runnable or its pCPU must reschedule.
+ */
+import { ExitReason } from '../../../../hw/cpu/exit.ts';
+import { Reg, Seg } from '../../../../hw/cpu/regs.ts';
+import { VCPU_INFO_ARCH_CR2 } from '../../../../abi/xen.ts';
+import type { Xen } from '../../../xen.ts';
+import type { Vcpu } from '../../../common/vcpu.ts';
+import { doHypercall } from '../hypercall.ts';
+import { bounceTrap, checkEvents, createBounceFrame, hasErrorCode, TBF_INTERRUPT, hex } from './traps.ts';
+import { emulatePrivilegedOp } from './emul_priv_op.ts';
+import { emulateGateOp } from './gate_op.ts';
+import { ldtVa, gdtVa } from './pv_domain.ts';
+
+const EXIT_COST = 16;
+
+export function runPvVcpu(xen: Xen, v: Vcpu, budget: number): void {
+  const p = v.pv!; // SAFETY: only PV vCPUs get here
+  const cpu = p.cpu!; // SAFETY: PV vCPUs have a CPU
+  const pc = v.processor;
+  let left = budget;
+  checkEvents(xen, v);
+  while (left > 0) {
+    if (xen.sched.preempt[pc] || !v.runnable()) return;
+    const start = cpu.instructions;
+    const r = cpu.run(left);
+    left -= Math.max(cpu.instructions - start, r === ExitReason.BUDGET ? 0 : EXIT_COST);
+    switch (r) {
+      case ExitReason.BUDGET:
+        return;
+      case ExitReason.KICK:
+        break;
+      case ExitReason.SOFT_INT: {
+        const vec = cpu.exit.vector;
+        if (vec === 0x82) doHypercall(xen, v);
+        else bounceTrap(xen, v, vec, -1);
+        break;
+      }
+      case ExitReason.EXCEPTION:
+        handleException(xen, v, cpu.exit.vector, cpu.exit.errorCode, cpu.exit.cr2 >>> 0);
+        break;
+      case ExitReason.SYSENTER:
+        if (p.sysenterEip !== 0) {
+          // SYSENTER from ring 3: Xen bounces to the registered callback like an interrupt.
+          createBounceFrame(xen, v, p.sysenterCs, p.sysenterEip, TBF_INTERRUPT, -1, p.sysenterMasks);
+        } else {
+          bounceTrap(xen, v, 13, 0);
+        }
+        break;
+      default:
+        xen.crashDomain(v.domain, `unexpected CPU exit ${r} at ${hex(cpu.segSel[Seg.CS]! & 0xffff)}:${hex(cpu.eip)}`);
+        return;
+    }
+    if (!v.runnable()) return;
+    checkEvents(xen, v);
+  }
+}
+
+/** An exception the CPU raised in guest context (EIP at the fault, or after a trap). */
+export function handleException(xen: Xen, v: Vcpu, vec: number, err: number, cr2: number): void {
+  const p = v.pv!; // SAFETY: PV vCPU
+  const cpu = p.cpu!; // SAFETY: PV vCPU
+  switch (vec) {
+    case 13: {
+      if (err > 0 && (err & 3) === 2) {
+        // INT n through a DPL-0 gate: allowed if the guest's trap table says so.
+        const n = err >>> 3;
+        const dpl = p.traps[n * 2]! & 3;
+        const need = cpu.cpl === 3 ? 3 : 1;
+        if (dpl >= need) {
+          cpu.eip = (cpu.eip + 2) | 0;
+          bounceTrap(xen, v, n, -1);
+          return;
+        }
+        bounceTrap(xen, v, 13, err);
+        return;
+      }
+      if (err > 0) {
+        if (!emulateGateOp(xen, v, err)) bounceTrap(xen, v, 13, err);
+        return;
+      }
+      if (err === 0 && emulatePrivilegedOp(xen, v)) return;
+      bounceTrap(xen, v, 13, err < 0 ? 0 : err);
+      return;
+    }
+    case 14: {
+      const ldt = ldtVa(v.id), gdt = gdtVa(v.id);
+      if (cr2 >= ldt && cr2 < ldt + 0x10000) {
+        if (xen.pv.dt.ldtFault(v, cr2)) return;
+        injectPageFault(xen, v, err, (p.ldtBase + (cr2 - ldt)) >>> 0);
+        return;
+      }
+      if (cr2 >= gdt && cr2 < gdt + 0x10000) {
+        // A GDT read fault is #GP(selector).
+        handleException(xen, v, 13, (cr2 - gdt) & 0xfff8, 0);
+        return;
+      }
+      injectPageFault(xen, v, err, cr2);
+      return;
+    }
+    case 7:
+      if (p.vTs) {
+        p.vTs = false;
+        xen.pv.syncTs(v);
+        bounceTrap(xen, v, 7, -1);
+      } else {
+        // Hardware TS without the virtual one cannot happen; clear it and retry.
+        xen.pv.syncTs(v);
+      }
+      return;
+    default:
+      bounceTrap(xen, v, vec, hasErrorCode(vec) ? (err < 0 ? 0 : err) : -1);
+  }
+}
+
+/** pv_inject_page_fault: record CR2 (virtual and in vcpu_info) and bounce #PF. */
+export function injectPageFault(xen: Xen, v: Vcpu, err: number, addr: number): void {
+  const p = v.pv!; // SAFETY: PV vCPU
+  p.vCr2 = addr | 0;
+  p.cpu!.cr2 = addr | 0; // SAFETY: PV vCPU
+  if (v.vcpuInfoMa >= 0) xen.mem.view.setInt32(v.vcpuInfoMa + VCPU_INFO_ARCH_CR2, addr | 0, true);
+  bounceTrap(xen, v, 14, err < 0 ? 0 : err);
+}
+
+/** The guest's register a hypercall argument / result lives in. */
+export const HC_ARG_REGS = [Reg.EBX, Reg.ECX, Reg.EDX, Reg.ESI, Reg.EDI] as const;
