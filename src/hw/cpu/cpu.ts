@@ -135,8 +135,10 @@ export class Cpu {
   budgetEnd = 0;
   pendingEvents = 0;
   halted = false;
-  /** 1 while the instruction after STI / MOV SS / POP SS runs (interrupts held off). */
+  /** Interrupt shadow for the next instruction: 1 after STI, 2 after MOV SS / POP SS. */
   intShadow = 0;
+  /** CR0.AM, EFLAGS.AC and CPL 3 together: misaligned data accesses raise #AC(0). */
+  alignCheck = false;
   nmiBlocked = false;
   nmiPending = false;
   /** HVM event injection: vector, type (0 ext, 2 NMI, 3 exception, 4 soft int), error code. */
@@ -166,6 +168,8 @@ export class Cpu {
   onFerr: (() => void) | null = null;
   /** MmioBus generation the TLB was filled under. */
   mmioGen = -1;
+  /** Debugging aid: called for every event delivery (vector, error code, kind, EIP). */
+  eventHook: ((vector: number, errorCode: number, kind: number, eip: number) => void) | null = null;
   // ---- fault plumbing (fault.ts)
   excVec = 0;
   excErr = -1;
@@ -366,9 +370,14 @@ export class Cpu {
     return ma < 0 || ma >= this.mem.size || this.mmio.claimsFrame(ma);
   }
 
-  /** Recompute the TLB masks for the current CPL (called on every CPL change). */
+  /** Recompute the TLB masks (on every change of CPL, CR0.AM or EFLAGS.AC). */
   updateMasks(): void {
-    if (this.cpl === 3) {
+    this.alignCheck = this.cpl === 3 && (this.cr0 & 0x40000) !== 0 && (this.flags & 0x40000) !== 0;
+    if (this.alignCheck) {
+      // every access takes the slow path, which checks alignment
+      this.rdMask = 0;
+      this.wrMask = 0;
+    } else if (this.cpl === 3) {
       this.rdMask = T_VALID | T_MMIO | T_NOUSER;
       this.wrMask = T_VALID | T_MMIO | T_NOUSER | T_ROUSER | 32 /* T_CODE */;
     } else {

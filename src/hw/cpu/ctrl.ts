@@ -70,7 +70,8 @@ function checkDirectCode(cpu: Cpu, sel: number): void {
 
 // ---------------------------------------------------------------- JMP far
 
-export function jmpFar(cpu: Cpu, sel: number, off: number, op16: boolean): void {
+/** Far JMP; `next` is the EIP a task switch saves in the outgoing TSS. */
+export function jmpFar(cpu: Cpu, sel: number, off: number, op16: boolean, next: number): void {
   sel &= 0xffff;
   if (op16) off &= 0xffff;
   if (!protMode(cpu)) {
@@ -114,11 +115,13 @@ export function jmpFar(cpu: Cpu, sel: number, off: number, op16: boolean): void 
     case 0x5:
       if (dpl < cpu.cpl || dpl < (sel & 3)) raise(cpu, 13, sel & 0xfffc);
       if ((hi & 0x8000) === 0) raise(cpu, 11, sel & 0xfffc);
+      cpu.eip = next;
       taskSwitch(cpu, descLo >>> 16, TS_JMP, -1, 0);
       return;
     case 0x1: case 0x9:
       if (dpl < cpu.cpl || dpl < (sel & 3)) raise(cpu, 13, sel & 0xfffc);
       if ((hi & 0x8000) === 0) raise(cpu, 11, sel & 0xfffc);
+      cpu.eip = next;
       taskSwitch(cpu, sel, TS_JMP, -1, 0);
       return;
     default:
@@ -316,7 +319,8 @@ function commitSs(cpu: Cpu, nss: number, d: Int32Array): void {
 
 // ---------------------------------------------------------------- IRET
 
-export function iret(cpu: Cpu, op16: boolean): void {
+/** IRET; `next` is the EIP a nested-task return saves in the outgoing TSS. */
+export function iret(cpu: Cpu, op16: boolean, next: number): void {
   const w = op16 ? 2 : 4;
   cpu.nmiBlocked = false;
   if ((cpu.cr0 & 1) === 0) {
@@ -348,6 +352,7 @@ export function iret(cpu: Cpu, op16: boolean): void {
   if ((cpu.flags & 0x4000) !== 0) {
     // nested task return
     const link = readLinSlow(cpu, cpu.segBase[7]!, 2, 0);
+    cpu.eip = next;
     taskSwitch(cpu, link, TS_IRET, -1, 0);
     return;
   }

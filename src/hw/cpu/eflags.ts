@@ -43,6 +43,7 @@ export function writeEflags(cpu: Cpu, value: number, mask: number): void {
     refreshAllSegs(cpu);
     if ((nf & 0x20000) !== 0) setCpl(cpu, 3);
   }
+  if (((old ^ nf) & 0x40000) !== 0) cpu.updateMasks();
   if ((nf & 0x200) !== 0) cpu.pendingEvents |= EV_INTR;
   if ((nf & 0x100) !== 0) cpu.pendingEvents |= EV_STEP;
 }

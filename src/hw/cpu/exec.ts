@@ -314,7 +314,7 @@ export function execBlock(cpu: Cpu, first: number, count: number): void {
           if (s === 1 || s > 5) raise(cpu, 6, -1);
           cpu.eip = eip;
           loadSeg(cpu, s, readE16(cpu, m, DS[i]!));
-          if (s === 2) { cpu.intShadow = 1; cpu.pendingEvents |= EV_STEP; }
+          if (s === 2) { cpu.intShadow = 2; cpu.pendingEvents |= EV_STEP; }
           eip = next; i++; break run;
         }
         case 93 /* MOVZX8_16 */: cpu.regs16[(m & 7) << 1] = readE8(cpu, m, DS[i]!); break;
@@ -494,7 +494,7 @@ export function execBlock(cpu: Cpu, first: number, count: number): void {
           }
           i++; break run;
         }
-        case 172 /* JMP_FAR */: cpu.eip = eip; jmpFar(cpu, c.imm2[i]!, IMS[i]!, (m & 0x40000) !== 0); eip = cpu.eip; i++; break run;
+        case 172 /* JMP_FAR */: cpu.eip = eip; jmpFar(cpu, c.imm2[i]!, IMS[i]!, (m & 0x40000) !== 0, next & cpu.ipMask); eip = cpu.eip; i++; break run;
         case 173 /* CALL_FAR */: cpu.eip = eip; callFar(cpu, c.imm2[i]!, IMS[i]!, (m & 0x40000) !== 0, next & cpu.ipMask); eip = cpu.eip; i++; break run;
         case 174 /* JMP_FAR_M */: case 175 /* CALL_FAR_M */: {
           cpu.eip = eip;
@@ -503,12 +503,12 @@ export function execBlock(cpu: Cpu, first: number, count: number): void {
           const off = ea(cpu, m, DS[i]!);
           const o = op16 ? rd16(cpu, seg, off) : rd32(cpu, seg, off);
           const sel = rd16(cpu, seg, (m & 0x20000) !== 0 ? (off + (op16 ? 2 : 4)) & 0xffff : (off + (op16 ? 2 : 4)) | 0);
-          if (OPS[i] === 174 /* JMP_FAR_M */) jmpFar(cpu, sel, o, op16);
+          if (OPS[i] === 174 /* JMP_FAR_M */) jmpFar(cpu, sel, o, op16, next & cpu.ipMask);
           else callFar(cpu, sel, o, op16, next & cpu.ipMask);
           eip = cpu.eip; i++; break run;
         }
         case 176 /* RETF */: cpu.eip = eip; retFar(cpu, (m & 0x40000) !== 0, IMS[i]!); eip = cpu.eip; i++; break run;
-        case 177 /* IRET */: cpu.eip = eip; iret(cpu, (m & 0x40000) !== 0); eip = cpu.eip; i++; break run;
+        case 177 /* IRET */: cpu.eip = eip; iret(cpu, (m & 0x40000) !== 0, next & cpu.ipMask); eip = cpu.eip; i++; break run;
         case 178 /* INT */: {
           if ((cpu.flags & 0x20000) !== 0 && ((cpu.flags >>> 12) & 3) !== 3) raise(cpu, 13, 0);
           cpu.eip = next & cpu.ipMask; cpu.softLen = LENS[i]!;
@@ -561,8 +561,8 @@ export function execBlock(cpu: Cpu, first: number, count: number): void {
           sysenter(cpu); eip = cpu.eip; i++; break run;
         case 214 /* SYSEXIT */: cpu.eip = eip; sysexit(cpu); eip = cpu.eip; i++; break run;
         case 215 /* CPUID */: cpu.eip = eip; cpuid(cpu, i); break;
-        case 216 /* FPU */: cpu.eip = eip; fpuEsc(cpu, i); break;
-        case 217 /* FWAIT */: cpu.eip = eip; fwait(cpu, i); break;
+        case 216 /* FPU */: cpu.eip = eip; if (fpuEsc(cpu, i) !== 0) { eip = next; i++; break run; } break;
+        case 217 /* FWAIT */: cpu.eip = eip; if (fwait(cpu, i) !== 0) { eip = next; i++; break run; } break;
         case 218 /* FXSAVE */: cpu.eip = eip; fxsaveRstor(cpu, i, false); break;
         case 219 /* FXRSTOR */: cpu.eip = eip; fxsaveRstor(cpu, i, true); eip = next; i++; break run;
         case 220 /* LDMXCSR */: case 221 /* STMXCSR */: cpu.eip = eip; sseOnly(cpu, i, false); raise(cpu, 6, -1); break;

@@ -52,12 +52,14 @@ const frame = new Int32Array(12);
 /** Deliver an event (see the module comment). Returns normally when done or exiting. */
 export function deliverEvent(cpu: Cpu, vec: number, err: number, kind: number): void {
   cpu.deliveries++;
+  if (cpu.eventHook !== null) cpu.eventHook(vec, err, kind, cpu.eip);
   const mode = cpu.controls.mode;
   if (mode === ExecMode.PV) {
     pvExit(cpu, vec, err, kind);
     return;
   }
-  let ext = kind === EK_EXT || kind === EK_NMI;
+  // EXT: the event is not a software interrupt (INT n, INT3, INTO) the program asked for
+  let ext = kind !== EK_SOFT && kind !== EK_SOFTEXC;
   for (;;) {
     if (mode === ExecMode.HVM && kind === EK_EXC && ((cpu.controls.exceptionBitmap >>> vec) & 1) !== 0) {
       const x = cpu.exit;
@@ -79,6 +81,8 @@ export function deliverEvent(cpu: Cpu, vec: number, err: number, kind: number): 
       if (e !== FAULT) throw e;
       cpu.delivering = -1;
       if (cpu.excVec === EXC_EXIT) throw e;
+      // a fault while delivering INT n / INT3 / INTO / INT1 is reported at that instruction
+      if (kind === EK_SOFT || kind === EK_SOFTEXC || kind === EK_ICEBP) cpu.eip = (cpu.eip - cpu.softLen) & cpu.ipMask;
       const v2 = cpu.excVec;
       if (vec === 8) {
         shutdown(cpu);
@@ -95,6 +99,7 @@ export function deliverEvent(cpu: Cpu, vec: number, err: number, kind: number): 
       }
       kind = EK_EXC;
       ext = true;
+      if (cpu.eventHook !== null) cpu.eventHook(vec, err, -1, cpu.eip);
     }
   }
 }

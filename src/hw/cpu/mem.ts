@@ -61,16 +61,24 @@ export function segSlow(cpu: Cpu, seg: number, off: number, size: number, write:
 
 // ---------------------------------------------------------------- linear slow paths
 
+/** #AC(0) for a misaligned CPL-3 access, after the #PF checks that take priority over it. */
+function alignFault(cpu: Cpu, lin: number, size: number, acc: number): never {
+  translate(cpu, lin, acc);
+  if (((lin & 0xfff) + size) > 0x1000) translate(cpu, ((lin | 0xfff) + 1) | 0, acc);
+  return raise(cpu, 17, 0);
+}
+
 function userAcc(cpu: Cpu): number {
   return cpu.cpl === 3 ? ACC_USER : 0;
 }
 
 /** Read `size` bytes at linear `lin` with access `acc` (user/supervisor), any alignment. */
 export function readLinSlow(cpu: Cpu, lin: number, size: number, acc: number): number {
+  if (cpu.alignCheck && (acc & ACC_USER) !== 0 && (lin & (size - 1)) !== 0) alignFault(cpu, lin, size, acc);
   if (((lin & 0xfff) + size) > 0x1000) {
     // Split: translate both pages (faults first), then assemble bytes.
     translate(cpu, lin, acc);
-    translate(cpu, (lin + size - 1) | 0, acc);
+    translate(cpu, ((lin | 0xfff) + 1) | 0, acc);
     let v = 0;
     for (let i = size - 1; i >= 0; i--) v = (v << 8) | readLinSlow(cpu, (lin + i) | 0, 1, acc);
     return size === 4 ? v | 0 : v;
@@ -88,10 +96,11 @@ export function readLinSlow(cpu: Cpu, lin: number, size: number, acc: number): n
 
 /** Write `size` bytes at linear `lin` with access `acc | ACC_WRITE`. */
 export function writeLinSlow(cpu: Cpu, lin: number, size: number, v: number, acc: number): void {
+  if (cpu.alignCheck && (acc & ACC_USER) !== 0 && (lin & (size - 1)) !== 0) alignFault(cpu, lin, size, acc | ACC_WRITE);
   acc |= ACC_WRITE;
   if (((lin & 0xfff) + size) > 0x1000) {
     translate(cpu, lin, acc);
-    translate(cpu, (lin + size - 1) | 0, acc);
+    translate(cpu, ((lin | 0xfff) + 1) | 0, acc);
     for (let i = 0; i < size; i++) writeLinSlow(cpu, (lin + i) | 0, 1, (v >>> (8 * i)) & 0xff, acc);
     return;
   }
@@ -181,7 +190,7 @@ export function rmw16(cpu: Cpu, seg: number, off: number): number {
   const e = cpu.tlbE[lin >>> 12]!;
   if ((e & cpu.wrMask) === 1 && (lin & 0xfff) !== 0xfff) return cpu.memView.getUint16((e & ~0xfff) ^ lin, true);
   translate(cpu, lin, userAcc(cpu) | ACC_WRITE);
-  if ((lin & 0xfff) === 0xfff) translate(cpu, (lin + 1) | 0, userAcc(cpu) | ACC_WRITE);
+  if ((lin & 0xfff) === 0xfff) translate(cpu, ((lin | 0xfff) + 1) | 0, userAcc(cpu) | ACC_WRITE);
   return readLinSlow(cpu, lin, 2, userAcc(cpu));
 }
 
@@ -191,7 +200,7 @@ export function rmw32(cpu: Cpu, seg: number, off: number): number {
   const e = cpu.tlbE[lin >>> 12]!;
   if ((e & cpu.wrMask) === 1 && (lin & 0xfff) <= 0xffc) return cpu.memView.getInt32((e & ~0xfff) ^ lin, true);
   translate(cpu, lin, userAcc(cpu) | ACC_WRITE);
-  if ((lin & 0xfff) > 0xffc) translate(cpu, (lin + 3) | 0, userAcc(cpu) | ACC_WRITE);
+  if ((lin & 0xfff) > 0xffc) translate(cpu, ((lin | 0xfff) + 1) | 0, userAcc(cpu) | ACC_WRITE);
   return readLinSlow(cpu, lin, 4, userAcc(cpu));
 }
 

@@ -7,9 +7,9 @@
  * an HVM CPU every guest-physical address (table entries and the final page) goes through
  * the second stage (ExecControls.p2m); a missing or forbidden entry is an EPT_VIOLATION exit.
  *
- * Access kind bits (`acc`): ACC_WRITE 1, ACC_USER 2 (a CPL-3 access that is not an implicit
- * supervisor access), ACC_FETCH 4 -- the same positions as the #PF error code's W, U and I
- * bits, so the error code is `acc | present | rsvd`.
+ * Access kind bits (`acc`): ACC_WRITE 2, ACC_USER 4 (a CPL-3 access that is not an implicit
+ * supervisor access), ACC_FETCH 16 -- the positions of the #PF error code's W, U and I bits,
+ * so the error code is `acc | present | rsvd` (I only under PAE with NXE).
  *
  * Accessed/dirty (as QEMU and the SDM do it): A is set in each non-leaf entry as the walk
  * passes it, and in the leaf only when the access is allowed; D is set in the leaf on an
@@ -24,9 +24,9 @@ import type { Cpu } from './cpu.ts';
 import { raiseExit, raisePF } from './fault.ts';
 import { T_CODE, T_GLOBAL, T_MMIO, T_NOUSER, T_NX, T_ROSUP, T_ROUSER, T_VALID } from './tlb.ts';
 
-export const ACC_WRITE = 1;
-export const ACC_USER = 2;
-export const ACC_FETCH = 4;
+export const ACC_WRITE = 2;
+export const ACC_USER = 4;
+export const ACC_FETCH = 16;
 
 const PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_A = 0x20, PTE_D = 0x40, PTE_PS = 0x80, PTE_G = 0x100;
 const PF_P = 1, PF_RSVD = 8;
@@ -98,7 +98,7 @@ function frameFlags(cpu: Cpu, ma: number): number {
 function pageFault(cpu: Cpu, lin: number, acc: number, bits: number): never {
   // I (fetch) is reported only where instruction fetches can be told apart: PAE with NXE.
   let err = (acc & (ACC_WRITE | ACC_USER)) | bits;
-  if ((acc & ACC_FETCH) !== 0 && (cpu.cr4 & 0x20) !== 0 && (cpu.efer & 0x800) !== 0) err |= 16;
+  if ((acc & ACC_FETCH) !== 0 && (cpu.cr4 & 0x20) !== 0 && (cpu.efer & 0x800) !== 0) err |= ACC_FETCH;
   return raisePF(cpu, lin, err);
 }
 

@@ -8,8 +8,9 @@
  *
  * Interrupt recognition: at a block boundary with IF = 1 and no interrupt shadow. The
  * instruction after STI / MOV SS / POP SS runs alone (step mode) before the next check, so
- * the shadow covers exactly one instruction. With TF set, each instruction runs alone and
- * is followed by a #DB trap (DR6.BS) unless it delivered an event itself; enabled DR0-DR3
+ * the shadow covers exactly one instruction (after MOV SS / POP SS it also holds back the
+ * single-step trap). With TF set, each instruction runs alone and is followed by a #DB
+ * trap (DR6.BS) unless it delivered an event itself; enabled DR0-DR3
  * instruction breakpoints are checked before each instruction in step mode (RF suppresses
  * one). Data breakpoints are not implemented.
  */
@@ -171,7 +172,9 @@ function stepOne(cpu: Cpu): void {
   const b = decodeSingle(cpu);
   const c = cpu.cache;
   execBlock(cpu, c.blkFirst[b]!, c.blkCount[b]!);
-  if (tf && cpu.deliveries === before && (cpu.pendingEvents & EV_EXIT) === 0) {
+  // an instruction that opened a MOV SS / POP SS shadow holds its single-step trap back:
+  // the next instruction's trap reports both
+  if (tf && cpu.intShadow !== 2 && cpu.deliveries === before && (cpu.pendingEvents & EV_EXIT) === 0) {
     cpu.dr[6] = cpu.dr[6]! | 0x4000;
     deliverEvent(cpu, 1, -1, EK_EXC);
   }

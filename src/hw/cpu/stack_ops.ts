@@ -117,7 +117,7 @@ export function popSeg(cpu: Cpu, s: number, op16: boolean): void {
   loadSeg(cpu, s, v);
   setSp(cpu, spAt(cpu, op16 ? 2 : 4));
   if (s === 2) {
-    cpu.intShadow = 1;
+    cpu.intShadow = 2; // MOV SS / POP SS also hold back debug traps
     cpu.pendingEvents |= EV_STEP;
   }
 }

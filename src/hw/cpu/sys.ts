@@ -63,6 +63,7 @@ export function setCr0(cpu: Cpu, v: number): void {
     if (!ok) raise(cpu, 13, 0);
   }
   cpu.cr0 = v;
+  if (((old ^ v) & 0x40000) !== 0) cpu.updateMasks();
   if (((old ^ v) & 0x80010001) !== 0) cpu.flushTlb();
   if (((old ^ v) & 1) !== 0) {
     if ((v & 1) === 0) setCpl(cpu, 0);
@@ -488,7 +489,7 @@ export function cliSti(cpu: Cpu, i: number, set: boolean): number {
 
 // ---------------------------------------------------------------- x87 glue
 
-/** ESC D8-DF: the CR0 and pending-exception rules, then the Fpu (src/hw/cpu/fpu). */
+/** ESC D8-DF: the CR0 and pending-exception rules, then the Fpu. 1 = end the block (FERR#). */
 export function fpuEsc(cpu: Cpu, i: number): number {
   const c = cpu.cache;
   const m = c.m[i]!;
@@ -496,7 +497,7 @@ export function fpuEsc(cpu: Cpu, i: number): number {
   const modrm = c.imm[i]!;
   const fpu = cpu.fpu;
   if ((cpu.cr0 & 0xc) !== 0 || fpu === null) raise(cpu, 7, -1);
-  if (fpu.pendingUnmasked && fpuWaits(op, modrm)) pendingFpuError(cpu);
+  const ferr = fpu.pendingUnmasked && fpuWaits(op, modrm) ? pendingFpuError(cpu) : 0;
   const env = cpu.fpuEnv;
   let lin = 0, off = 0;
   const seg = (m >> 14) & 7;
@@ -512,28 +513,34 @@ export function fpuEsc(cpu: Cpu, i: number): number {
   env.ea = off;
   const r = fpu.execute(op, modrm, lin, cpu.fpuMem, env);
   if (r === FPU_UD) raise(cpu, 6, -1);
-  return 0;
+  return ferr;
 }
 
-/** An unmasked x87 exception is pending before a waiting instruction. */
-function pendingFpuError(cpu: Cpu): void {
+/**
+ * An unmasked x87 exception is pending before a waiting instruction: #MF with CR0.NE = 1;
+ * otherwise FERR# goes to the platform (IRQ 13 on a PC), IGNNE# lets the instruction run,
+ * and the caller ends the block so the interrupt is taken right after it. Returns 1 then.
+ */
+function pendingFpuError(cpu: Cpu): number {
   if ((cpu.cr0 & 0x20) !== 0) raise(cpu, 16, -1);
-  // CR0.NE = 0: FERR# to the platform (IRQ13 on a PC); IGNNE# lets the instruction run.
-  cpu.onFerr?.();
+  if (cpu.onFerr === null) return 0;
+  cpu.onFerr();
+  return 1;
 }
 
 export function fwait(cpu: Cpu, _i: number): number {
   if ((cpu.cr0 & 0xa) === 0xa) raise(cpu, 7, -1);
   const fpu = cpu.fpu;
-  if (fpu !== null && fpu.pendingUnmasked) pendingFpuError(cpu);
+  if (fpu !== null && fpu.pendingUnmasked) return pendingFpuError(cpu);
   return 0;
 }
 
 /** FXSAVE (restore = false) / FXRSTOR. */
 export function fxsaveRstor(cpu: Cpu, i: number, restore: boolean): number {
   const fpu = cpu.fpu;
-  if (fpu === null || (cpu.cpuidEdx1 & CPUID_FXSR) === 0 || (cpu.cr0 & 4) !== 0) raise(cpu, 6, -1);
-  if ((cpu.cr0 & 8) !== 0) raise(cpu, 7, -1);
+  if (fpu === null || (cpu.cpuidEdx1 & CPUID_FXSR) === 0) raise(cpu, 6, -1);
+  // SDM FXSAVE/FXRSTOR: #NM if CR0.TS or CR0.EM
+  if ((cpu.cr0 & 0xc) !== 0) raise(cpu, 7, -1);
   const c = cpu.cache;
   const m = c.m[i]!;
   const off = ea(cpu, m, c.disp[i]!);

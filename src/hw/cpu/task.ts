@@ -155,6 +155,7 @@ export function taskSwitch(cpu: Cpu, sel: number, reason: number, err: number, e
   cpu.eip = img[1]!;
   cpu.flags = (img[2]! & 0x3f7fd7) | 2;
   cpu.lazy = 0;
+  cpu.updateMasks();
   for (let i = 0; i < 8; i++) r[i] = img[3 + i]!;
   const v86 = (cpu.flags & 0x20000) !== 0;
   // selectors first (hidden parts unusable until their descriptors load)
