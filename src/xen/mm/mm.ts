@@ -115,6 +115,7 @@ export class Mm {
 
   freeXenPage(mfn: number): void {
     assert(this.ft.owner[mfn] === DOMID_XEN && this.ft.count[mfn] === 1, `freeing Xen page ${this.ft.describe(mfn)}`);
+    this.ft.putPageRaw(mfn);
     this._release(mfn);
   }
 
