@@ -42,4 +42,5 @@ export const KERNELS: readonly KernelSpec[] = [
   { name: 'cpu-x87', topic: 'CR0.TS/MP/EM and #NM, OSFXSR, #MF vs FERR#/IRQ 13, fnsave/fxsave layouts', expect: 'success', qemuCmdline: 'qemu-no-ferr=1' },
   { name: 'cpu-v86', topic: 'virtual-8086 mode: entry/exit, IOPL-sensitive instructions, INT n via the IDT, I/O bitmap', expect: 'success' },
   { name: 'cpu-tasks', topic: 'task switches by jmp/call/int/iret, TSS and task gates, busy bit, NT, back-link, LDTR, CR0.TS', expect: 'success' },
+  { name: 'cpu-triple-fault', topic: 'a fault while delivering #DF shuts the machine down', expect: 'shutdown', shutdownMarker: 'triple fault next' },
 ];
