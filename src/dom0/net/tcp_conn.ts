@@ -1,0 +1,713 @@
+/**
+ * One TCP connection endpoint (RFC 9293), driven by segments and the Clock. The gateway
+ * terminates every guest TCP connection in one of these (passive side) and opens one for each
+ * port-forwarded host connection (active side); tests also use it as a guest-side peer.
+ *
+ * What is implemented: three-way handshake (both sides, simultaneous open), sequence and
+ * acknowledgment arithmetic mod 2^32, receive window with window scaling (RFC 7323 2) and
+ * receiver-side silly-window avoidance, MSS option, out-of-order queueing with in-order
+ * delivery, retransmission on the Clock with the RFC 6298 RTO (Karn's rule, exponential
+ * backoff, a retry limit), Reno/NewReno congestion control (RFC 5681, RFC 6582: slow start,
+ * congestion avoidance, fast retransmit/recovery), zero-window probing, delayed ACK (every
+ * second full segment acknowledged at once), FIN in both directions with all the closing
+ * states, TIME-WAIT, RST, and RFC 5961 challenge ACKs for in-window RST/SYN.
+ * Not implemented (never offered, so never negotiated): SACK, timestamps, urgent data (the
+ * URG flag is ignored and the data delivered in line, RFC 6093's advice).
+ *
+ * Invariants:
+ * - snd_una <= snd_nxt <= snd_una + (sent data + SYN + FIN); the send queue holds exactly
+ *   the bytes from snd_una (or iss+1 before the SYN is acked) that are not yet acknowledged
+ *   or not yet sent. A byte leaves the queue only when acknowledged.
+ * - The receive window right edge never moves left: window = rcvCap - held, where held is
+ *   delivered data the owner has not released yet; out-of-order data sits inside the window.
+ * - Every owner callback (events) is made after the connection's state is consistent; an
+ *   owner may call send()/close()/abort() from inside one.
+ * - Guest input never throws: unacceptable segments get the RFC's answer (ACK, RST, drop).
+ */
+import { ByteQueue } from './byte_queue.ts';
+import type { TcpSegment } from './tcp_wire.ts';
+import { TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN } from './tcp_wire.ts';
+import type { Timed, TimerQueue } from './timers.ts';
+
+export const enum TcpState {
+  Closed = 0, SynPending, SynSent, SynReceived, Established, FinWait1, FinWait2, CloseWait, Closing, LastAck, TimeWait,
+}
+export const TCP_STATE_NAMES = ['CLOSED', 'SYN-PENDING', 'SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1',
+  'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT'] as const;
+
+export type TcpCloseReason = 'closed' | 'reset' | 'refused' | 'timeout' | 'aborted';
+
+/** Where a connection's segments go; the output copies payload with conn.copyPayload(). */
+export interface TcpOutput {
+  emit(conn: TcpConn, flags: number, seq: number, ack: number, window: number, mss: number, wscale: number, seqData: number, len: number): void;
+}
+
+/** What the connection tells its owner (the relay to a host socket, or a test). */
+export interface TcpEvents {
+  onEstablished(c: TcpConn): void;
+  /** In-order bytes; the view is valid only during the call. The owner calls c.release(len) once it has disposed of them. */
+  onData(c: TcpConn, data: Uint8Array): void;
+  /** The peer sent FIN: no more data will come. */
+  onPeerFin(c: TcpConn): void;
+  /** Send-queue space opened below the low-water mark (resume the host reader). */
+  onSendSpace(c: TcpConn): void;
+  /** Final: the connection is gone (its TIME-WAIT, if any, is over). */
+  onClosed(c: TcpConn, reason: TcpCloseReason): void;
+}
+
+export interface TcpConfig {
+  /** Our MSS (MTU - 40). */
+  readonly mss: number;
+  /** Receive buffer: the most un-released data plus out-of-order data held. */
+  readonly rcvBuf: number;
+  /** Send queue high-water mark (sendSpace() <= 0 past it). */
+  readonly sndBuf: number;
+  readonly minRtoNs: number;
+  readonly maxRtoNs: number;
+  readonly initialRtoNs: number;
+  readonly maxRetries: number;
+  readonly delAckNs: number;
+  readonly timeWaitNs: number;
+}
+
+export const DEFAULT_TCP_CONFIG: TcpConfig = {
+  mss: 1460, rcvBuf: 256 * 1024, sndBuf: 256 * 1024,
+  minRtoNs: 200e6, maxRtoNs: 60e9, initialRtoNs: 1e9, maxRetries: 10, delAckNs: 40e6, timeWaitNs: 2e9,
+};
+
+const lt = (a: number, b: number): boolean => ((a - b) | 0) < 0;
+const le = (a: number, b: number): boolean => ((a - b) | 0) <= 0;
+const add = (a: number, n: number): number => (a + n) >>> 0;
+const diff = (a: number, b: number): number => (a - b) | 0; // a - b for a within 2^31 after b
+
+export class TcpConn implements Timed {
+  state = TcpState.Closed;
+  timerAt = Infinity;
+  /** Set by the owner (the gateway keeps its demux key and guest identity here). */
+  tag: unknown = null;
+
+  // Send sequence space.
+  iss = 0;
+  sndUna = 0;
+  sndNxt = 0;
+  /** The highest sequence number sent so far (snd_nxt rewinds on a retransmission timeout). */
+  private _sndMax = 0;
+  sndWnd = 0;
+  private _sndWl1 = 0;
+  private _sndWl2 = 0;
+  private _sndShift = 0;
+  private _peerMss = 536;
+  private readonly _sndQ: ByteQueue;
+  private _finQueued = false;
+  private _finSent = false;
+  private _finSeq = 0;
+  // Congestion control.
+  cwnd = 0;
+  ssthresh = 0x7fffffff;
+  private _dupAcks = 0;
+  private _inRecovery = false;
+  private _recover = 0;
+  // Retransmission.
+  private _srtt = 0;
+  private _rttvar = 0;
+  rto: number;
+  private _rtoAt = Infinity;
+  private _retries = 0;
+  private _rttSeq = 0;
+  private _rttStartNs = -1;
+  private _persistAt = Infinity;
+  private _persistBackoff = 0;
+  // Receive sequence space.
+  irs = 0;
+  rcvNxt = 0;
+  private _rcvShift = 0;
+  private _offerShift = 0;
+  private _held = 0;
+  private _advEdge = 0;
+  private _ooo: { seq: number; data: Uint8Array }[] = [];
+  private _oooFin = -1;
+  private _unackedSegs = 0;
+  private _delAckAt = Infinity;
+  private _timeWaitAt = Infinity;
+  private _sendSpaceBlocked = false;
+  private _closedReason: TcpCloseReason | null = null;
+  /** Counters for tests and stats. */
+  retransmits = 0;
+  bytesIn = 0;
+  bytesOut = 0;
+
+  constructor(
+    private readonly _out: TcpOutput,
+    private readonly _ev: TcpEvents,
+    private readonly _timers: TimerQueue,
+    private readonly _now: () => number,
+    readonly cfg: TcpConfig = DEFAULT_TCP_CONFIG,
+  ) {
+    this._sndQ = new ByteQueue(Math.min(cfg.sndBuf, 65536));
+    this.rto = cfg.initialRtoNs;
+    let s = 0;
+    while (s < 14 && (65535 << s) < cfg.rcvBuf) s++;
+    this._offerShift = s;
+  }
+
+  get stateName(): string { return TCP_STATE_NAMES[this.state]; }
+  get closedReason(): TcpCloseReason | null { return this._closedReason; }
+  /** Bytes queued for sending (unsent + unacknowledged). */
+  get sendQueued(): number { return this._sndQ.length; }
+  /** Room left in the send queue before the high-water mark. */
+  sendSpace(): number { return this.cfg.sndBuf - this._sndQ.length; }
+  get effectiveMss(): number { return Math.min(this._peerMss, this.cfg.mss); }
+
+  // ---- opening ----------------------------------------------------------------------------
+
+  /** Active open: send SYN. */
+  connect(iss: number): void {
+    this._assertState(TcpState.Closed, 'connect');
+    this.iss = iss >>> 0;
+    this.sndUna = this.iss;
+    this.sndNxt = this._sndMax = add(this.iss, 1);
+    this.state = TcpState.SynSent;
+    this._sendSyn(false);
+  }
+
+  /**
+   * Passive open from a received SYN, held until the owner knows whether the host end
+   * exists: accept() then sends SYN-ACK, refuse() sends RST.
+   */
+  receiveSyn(seg: TcpSegment): void {
+    this._assertState(TcpState.Closed, 'receiveSyn');
+    this._takeSynOptions(seg);
+    this.irs = seg.seq;
+    this.rcvNxt = add(seg.seq, 1);
+    this.sndWnd = seg.window; // never scaled in a SYN
+    this.state = TcpState.SynPending;
+  }
+
+  accept(iss: number): void {
+    this._assertState(TcpState.SynPending, 'accept');
+    this.iss = iss >>> 0;
+    this.sndUna = this.iss;
+    this.sndNxt = this._sndMax = add(this.iss, 1);
+    this.state = TcpState.SynReceived;
+    this._sendSyn(true);
+  }
+
+  refuse(): void {
+    this._assertState(TcpState.SynPending, 'refuse');
+    this._out.emit(this, TH_RST | TH_ACK, 0, this.rcvNxt, 0, 0, -1, 0, 0);
+    this._finish('refused');
+  }
+
+  // ---- owner operations -------------------------------------------------------------------
+
+  /** Queue bytes for the peer (copied). Legal until close(). */
+  send(data: Uint8Array): void {
+    if (this._finQueued || this.state === TcpState.Closed || this.state === TcpState.TimeWait) return;
+    this._sndQ.push(data, 0, data.length);
+    if (this.sendSpace() <= 0) this._sendSpaceBlocked = true;
+    this._output();
+  }
+
+  /** The owner disposed of n delivered bytes: reopen that much window. */
+  release(n: number): void {
+    if (n <= 0 || this.state === TcpState.Closed) return;
+    const before = this._window();
+    this._held = Math.max(0, this._held - n);
+    const after = this._window();
+    // Receiver SWS avoidance (RFC 9293 3.8.6.2.2): announce only a worthwhile opening.
+    if (before < this.effectiveMss && after >= Math.min(this.cfg.rcvBuf / 2, this.effectiveMss) && this._synchronized()) this._sendAck();
+  }
+
+  /** No more data from us: FIN after the queued bytes. */
+  close(): void {
+    if (this._finQueued) return;
+    switch (this.state) {
+      case TcpState.Closed: case TcpState.TimeWait: return;
+      case TcpState.SynPending: this.refuse(); return;
+      case TcpState.SynSent: this._finish('closed'); return;
+      default:
+        this._finQueued = true;
+        this._output();
+    }
+  }
+
+  /** Reset the connection now. */
+  abort(): void {
+    if (this.state === TcpState.Closed) return;
+    if (this.state === TcpState.SynPending) { this.refuse(); return; }
+    this._reset('aborted');
+  }
+
+  /** Payload copy for TcpOutput: bytes of sequence [seq, seq+len) from the send queue. */
+  copyPayload(seq: number, dst: Uint8Array, dstOff: number, len: number): void {
+    this._sndQ.copyOut(diff(seq, this._dataStart()), dst, dstOff, len);
+  }
+
+  // ---- segment arrival (RFC 9293 3.10.7) --------------------------------------------------
+
+  /** A segment for this connection; `payload` is the frame holding it (read-only). */
+  input(seg: TcpSegment, payload: Uint8Array): void {
+    const f = seg.flags;
+    switch (this.state) {
+      case TcpState.Closed:
+        return;
+      case TcpState.SynPending:
+        // Duplicate SYNs while the host connect runs are absorbed; anything else is early.
+        if (f & TH_RST) this._finish('reset');
+        return;
+      case TcpState.SynSent:
+        this._inputSynSent(seg);
+        return;
+      default:
+    }
+    if (this.state === TcpState.SynReceived && (f & TH_SYN) && !(f & TH_ACK) && seg.seq === this.irs) {
+      this._sendSyn(true); // our SYN-ACK was lost
+      return;
+    }
+    const segLen = seg.payloadLen + (f & TH_SYN ? 1 : 0) + (f & TH_FIN ? 1 : 0);
+    const wnd = this._window();
+    if (!this._acceptable(seg.seq, segLen, wnd)) {
+      if (!(f & TH_RST)) this._sendAck();
+      return;
+    }
+    if (f & TH_RST) {
+      if (seg.seq === this.rcvNxt) this._finish(this.state === TcpState.SynReceived ? 'refused' : 'reset');
+      else this._sendAck(); // RFC 5961 3.2 challenge ACK
+      return;
+    }
+    if (f & TH_SYN) { this._sendAck(); return; } // RFC 5961 4.2
+    if (!(f & TH_ACK)) return;
+    if (!this._processAck(seg)) return;
+    if (this._isClosed()) return;
+    this._processData(seg, payload, wnd);
+    if (!this._isClosed()) this._output();
+  }
+
+  private _inputSynSent(seg: TcpSegment): void {
+    const f = seg.flags;
+    if (f & TH_ACK) {
+      if (seg.ack !== this.sndNxt) {
+        if (!(f & TH_RST)) this._out.emit(this, TH_RST, seg.ack, 0, 0, 0, -1, 0, 0);
+        return;
+      }
+    }
+    if (f & TH_RST) {
+      if (f & TH_ACK) this._finish('refused');
+      return;
+    }
+    if (!(f & TH_SYN)) return;
+    this._takeSynOptions(seg);
+    this.irs = seg.seq;
+    this.rcvNxt = add(seg.seq, 1);
+    if (f & TH_ACK) {
+      this.sndUna = seg.ack;
+      this.sndWnd = seg.window;
+      this._sndWl1 = seg.seq;
+      this._sndWl2 = seg.ack;
+      this._ackedSyn();
+      this.state = TcpState.Established;
+      this._sendAck();
+      this._ev.onEstablished(this);
+      this._output();
+    } else {
+      this.state = TcpState.SynReceived; // simultaneous open
+      this._sendSyn(true);
+    }
+  }
+
+  private _acceptable(seq: number, segLen: number, wnd: number): boolean {
+    const rn = this.rcvNxt;
+    if (segLen === 0) return wnd === 0 ? seq === rn : le(rn, seq) && lt(seq, add(rn, wnd));
+    if (wnd === 0) return false;
+    const last = add(seq, segLen - 1);
+    return (le(rn, seq) && lt(seq, add(rn, wnd))) || (le(rn, last) && lt(last, add(rn, wnd)));
+  }
+
+  /** ACK field processing; false when the segment must be dropped here. */
+  private _processAck(seg: TcpSegment): boolean {
+    const ack = seg.ack;
+    if (this.state === TcpState.SynReceived) {
+      if (!(lt(this.sndUna, ack) && le(ack, this.sndNxt))) {
+        this._out.emit(this, TH_RST, ack, 0, 0, 0, -1, 0, 0);
+        return false;
+      }
+      this.sndUna = add(this.sndUna, 1);
+      this._ackedSyn();
+      this.state = TcpState.Established;
+      this.sndWnd = seg.window << this._sndShift;
+      this._sndWl1 = seg.seq;
+      this._sndWl2 = ack;
+      this._ev.onEstablished(this);
+      if (this._isClosed()) return false;
+    }
+    if (lt(this._sndMax, ack)) { this._sendAck(); return false; } // acks something never sent
+    const now = this._now();
+    if (lt(this.sndUna, ack)) {
+      this._newAck(ack, now);
+    } else if (ack === this.sndUna && seg.payloadLen === 0 && !(seg.flags & (TH_FIN | TH_SYN))
+      && (seg.window << this._sndShift) === this.sndWnd && this._sndMax !== this.sndUna) {
+      this._dupAck();
+    }
+    if (lt(this._sndWl1, seg.seq) || (this._sndWl1 === seg.seq && le(this._sndWl2, ack))) {
+      const wasZero = this.sndWnd === 0;
+      this.sndWnd = seg.window << this._sndShift;
+      this._sndWl1 = seg.seq;
+      this._sndWl2 = ack;
+      if (this.sndWnd > 0 && wasZero) { this._persistAt = Infinity; this._persistBackoff = 0; }
+    }
+    const finAcked = this._finSent && lt(this._finSeq, this.sndUna);
+    switch (this.state) {
+      case TcpState.FinWait1: if (finAcked) this.state = TcpState.FinWait2; break;
+      case TcpState.Closing: if (finAcked) this._enterTimeWait(); break;
+      case TcpState.LastAck: if (finAcked) { this._finish('closed'); return false; } break;
+      case TcpState.TimeWait: this._sendAck(); this._enterTimeWait(); break; // a retransmitted FIN
+      default:
+    }
+    return true;
+  }
+
+  private _newAck(ack: number, now: number): void {
+    const acked = diff(ack, this.sndUna);
+    // Bytes of data acknowledged (the FIN's sequence number carries none).
+    let dataAcked = acked;
+    if (this._finSent && lt(this._finSeq, ack)) dataAcked--;
+    if (dataAcked > this._sndQ.length) dataAcked = this._sndQ.length;
+    this._sndQ.consume(dataAcked);
+    this.sndUna = ack;
+    if (lt(this.sndNxt, ack)) this.sndNxt = ack; // acked past a go-back-N rewind
+    this._retries = 0;
+    if (this._rttStartNs >= 0 && lt(this._rttSeq, ack)) { this._rttSample(now - this._rttStartNs); this._rttStartNs = -1; }
+    const mss = this.effectiveMss;
+    if (this._inRecovery) {
+      if (le(this._recover, ack)) { this._inRecovery = false; this.cwnd = this.ssthresh; }
+      else { this._retransmitOne(); this.cwnd = Math.max(mss, this.cwnd - acked + mss); } // NewReno partial ack
+    } else if (this.cwnd < this.ssthresh) {
+      this.cwnd += Math.min(acked, mss); // slow start
+    } else {
+      this.cwnd += Math.max(1, Math.floor((mss * mss) / this.cwnd)); // congestion avoidance
+    }
+    this._dupAcks = 0;
+    this._rtoAt = this.sndUna === this._sndMax ? Infinity : now + this.rto;
+    this._schedule();
+    if (this._sendSpaceBlocked && this._sndQ.length <= this.cfg.sndBuf / 2) {
+      this._sendSpaceBlocked = false;
+      this._ev.onSendSpace(this);
+    }
+  }
+
+  private _dupAck(): void {
+    const mss = this.effectiveMss;
+    this._dupAcks++;
+    if (this._dupAcks === 3 && !this._inRecovery) {
+      const flight = diff(this._sndMax, this.sndUna);
+      this.ssthresh = Math.max(flight >> 1, 2 * mss);
+      this._inRecovery = true;
+      this._recover = this._sndMax;
+      this._retransmitOne();
+      this.cwnd = this.ssthresh + 3 * mss;
+    } else if (this._dupAcks > 3) {
+      this.cwnd += mss;
+    }
+  }
+
+  private _processData(seg: TcpSegment, frame: Uint8Array, wnd: number): void {
+    const st = this.state;
+    const canReceive = st === TcpState.Established || st === TcpState.FinWait1 || st === TcpState.FinWait2;
+    let seq = seg.seq;
+    let off = seg.payloadOff;
+    let len = seg.payloadLen;
+    const fin = (seg.flags & TH_FIN) !== 0;
+    if (!canReceive) {
+      if (len > 0 || fin) this._sendAck(); // data after the peer's FIN: ignore, re-ack
+      return;
+    }
+    // Trim to the window: what precedes rcvNxt is old; what passes the right edge is dropped.
+    const head = diff(this.rcvNxt, seq);
+    if (head > 0) { seq = this.rcvNxt; off += head; len -= head; }
+    let finInWindow = fin;
+    if (len > wnd) { len = wnd; finInWindow = false; }
+    if (len < 0) len = 0;
+    if (seq === this.rcvNxt) {
+      if (len > 0) this._deliver(frame.subarray(off, off + len));
+      if (this.state === TcpState.Closed) return;
+      this._pullOoo();
+      if (finInWindow && add(seg.seq, seg.payloadLen) === this.rcvNxt) this._peerFin();
+      else if (this._oooFin >= 0 && this._oooFin === this.rcvNxt) this._peerFin();
+      if (this._isClosed()) return;
+      if (len === 0) return; // a pure ACK (a FIN was acknowledged in _peerFin)
+      const filledGap = this._oooFilled;
+      this._oooFilled = false;
+      if (++this._unackedSegs >= 2 || filledGap) this._sendAck();
+      else if (this._delAckAt === Infinity) { this._delAckAt = this._now() + this.cfg.delAckNs; this._schedule(); }
+      return;
+    }
+    // Out of order: keep a copy inside the window, answer with a duplicate ACK at once.
+    if (len > 0) this._storeOoo(seq, frame.subarray(off, off + len));
+    if (finInWindow) this._oooFin = add(seq, len);
+    this._sendAck();
+  }
+
+  private _deliver(data: Uint8Array): void {
+    this.rcvNxt = add(this.rcvNxt, data.length);
+    this._held += data.length;
+    this.bytesIn += data.length;
+    this._ev.onData(this, data);
+  }
+
+  private _storeOoo(seq: number, data: Uint8Array): void {
+    const q = this._ooo;
+    let i = 0;
+    while (i < q.length && lt(q[i].seq, seq)) i++;
+    if (i < q.length && q[i].seq === seq && q[i].data.length >= data.length) return; // duplicate
+    q.splice(i, 0, { seq, data: data.slice() });
+  }
+
+  private _oooFilled = false;
+
+  private _pullOoo(): void {
+    const q = this._ooo;
+    if (q.length) this._oooFilled = true;
+    while (q.length) {
+      const s = q[0];
+      const end = add(s.seq, s.data.length);
+      if (lt(this.rcvNxt, s.seq)) break;
+      q.shift();
+      if (le(end, this.rcvNxt)) continue; // wholly old
+      const skip = diff(this.rcvNxt, s.seq);
+      this._deliver(s.data.subarray(skip));
+      if (this.state === TcpState.Closed) return;
+    }
+  }
+
+  private _peerFin(): void {
+    this._oooFin = -1;
+    this.rcvNxt = add(this.rcvNxt, 1);
+    this._sendAck();
+    switch (this.state) {
+      case TcpState.Established: this.state = TcpState.CloseWait; break;
+      case TcpState.FinWait1:
+        if (this._finSent && lt(this._finSeq, this.sndUna)) this._enterTimeWait();
+        else this.state = TcpState.Closing;
+        break;
+      case TcpState.FinWait2: this._enterTimeWait(); break;
+      default:
+    }
+    this._ev.onPeerFin(this);
+  }
+
+  // ---- output -----------------------------------------------------------------------------
+
+  private _dataStart(): number {
+    // The first unacknowledged data byte: iss+1 until the SYN is acknowledged.
+    return this.sndUna === this.iss ? add(this.iss, 1) : this.sndUna;
+  }
+
+  private _output(): void {
+    const st = this.state;
+    if (st !== TcpState.Established && st !== TcpState.CloseWait && st !== TcpState.FinWait1
+      && st !== TcpState.Closing && st !== TcpState.LastAck) return;
+    const mss = this.effectiveMss;
+    const wnd = Math.min(this.sndWnd, this.cwnd);
+    for (;;) {
+      const inflight = diff(this.sndNxt, this.sndUna);
+      const sentData = Math.min(inflight, this._sndQ.length);
+      const unsent = this._sndQ.length - sentData;
+      const room = wnd - inflight;
+      if (unsent > 0 && room > 0) {
+        const len = Math.min(mss, unsent, room);
+        // Sender SWS avoidance: no runt segment while a full one's worth is still coming.
+        if (len < mss && len < unsent && inflight > 0) break;
+        if (this._rttStartNs < 0 && this.sndNxt === this._sndMax) { this._rttStartNs = this._now(); this._rttSeq = this.sndNxt; }
+        this._emitData(this.sndNxt, len, TH_ACK | (len === unsent ? TH_PSH : 0));
+        this._advanceNxt(len);
+        this._armRto();
+        continue;
+      }
+      if (unsent === 0 && this._finQueued && (!this._finSent || this.sndNxt === this._finSeq)) {
+        if (!this._finSent) {
+          this._finSent = true;
+          this._finSeq = this.sndNxt;
+          if (this.state === TcpState.Established) this.state = TcpState.FinWait1;
+          else if (this.state === TcpState.CloseWait) this.state = TcpState.LastAck;
+        }
+        this._unackedSegs = 0;
+        this._delAckAt = Infinity;
+        this._out.emit(this, TH_FIN | TH_ACK, this._finSeq, this.rcvNxt, this._advertise(), 0, -1, 0, 0);
+        this._advanceNxt(1);
+        this._armRto();
+      }
+      break;
+    }
+    if (this.sndWnd === 0 && this.sndNxt === this.sndUna && this._sndQ.length > 0 && this._persistAt === Infinity) {
+      this._persistAt = this._now() + Math.min(this.rto << this._persistBackoff, this.cfg.maxRtoNs);
+      this._schedule();
+    }
+  }
+
+  private _advanceNxt(n: number): void {
+    this.sndNxt = add(this.sndNxt, n);
+    if (lt(this._sndMax, this.sndNxt)) this._sndMax = this.sndNxt;
+  }
+
+  private _emitData(seq: number, len: number, flags: number): void {
+    this.bytesOut += len;
+    this._unackedSegs = 0;
+    this._delAckAt = Infinity;
+    this._out.emit(this, flags, seq, this.rcvNxt, this._advertise(), 0, -1, seq, len);
+  }
+
+  private _retransmitOne(): void {
+    this.retransmits++;
+    this._rttStartNs = -1; // Karn
+    const st = this.state;
+    if (st === TcpState.SynSent || st === TcpState.SynReceived) { this._sendSyn(st === TcpState.SynReceived); return; }
+    const dataLeft = this._sndQ.length;
+    const len = Math.min(this.effectiveMss, dataLeft);
+    if (len > 0) this._emitData(this.sndUna, len, TH_ACK | (len === dataLeft ? TH_PSH : 0));
+    else if (this._finSent) this._out.emit(this, TH_FIN | TH_ACK, this._finSeq, this.rcvNxt, this._advertise(), 0, -1, 0, 0);
+  }
+
+  private _sendSyn(withAck: boolean): void {
+    const win = Math.min(this.cfg.rcvBuf, 65535);
+    const ws = withAck ? (this._peerOfferedWs ? this._offerShift : -1) : this._offerShift;
+    this._out.emit(this, TH_SYN | (withAck ? TH_ACK : 0), this.iss, withAck ? this.rcvNxt : 0, win, this.cfg.mss, ws, 0, 0);
+    this._armRto();
+  }
+
+  private _sendAck(): void {
+    this._unackedSegs = 0;
+    this._delAckAt = Infinity;
+    this._out.emit(this, TH_ACK, this.sndNxt, this.rcvNxt, this._advertise(), 0, -1, 0, 0);
+  }
+
+  private _window(): number {
+    return Math.max(0, this.cfg.rcvBuf - this._held);
+  }
+
+  /** The window field to send; the right edge never moves left. */
+  private _advertise(): number {
+    let w = this._window();
+    const minEdge = diff(this._advEdge, this.rcvNxt);
+    if (w < minEdge) w = minEdge;
+    let field = w >>> this._rcvShift;
+    if (field > 65535) field = 65535;
+    this._advEdge = add(this.rcvNxt, field << this._rcvShift);
+    return field;
+  }
+
+  // ---- options, RTT, timers ---------------------------------------------------------------
+
+  private _peerOfferedWs = false;
+
+  private _takeSynOptions(seg: TcpSegment): void {
+    if (seg.mss > 0) this._peerMss = Math.max(64, Math.min(seg.mss, 65495));
+    if (seg.wscale >= 0) {
+      this._peerOfferedWs = true;
+      this._sndShift = Math.min(seg.wscale, 14); // RFC 7323 2.3: larger shifts are taken as 14
+      this._rcvShift = this._offerShift;
+    } else {
+      this._sndShift = 0;
+      this._rcvShift = 0;
+    }
+  }
+
+  private _ackedSyn(): void {
+    this._advEdge = this.rcvNxt;
+    this.cwnd = Math.min(10 * this.effectiveMss, Math.max(2 * this.effectiveMss, 14600)); // RFC 6928
+    this._retries = 0;
+    this._rtoAt = Infinity;
+    if (this._rttStartNs < 0) this.rto = Math.max(this.rto, this.cfg.minRtoNs);
+  }
+
+  private _rttSample(r: number): void {
+    if (this._srtt === 0) { this._srtt = r; this._rttvar = r / 2; }
+    else {
+      this._rttvar = 0.75 * this._rttvar + 0.25 * Math.abs(this._srtt - r);
+      this._srtt = 0.875 * this._srtt + 0.125 * r;
+    }
+    this.rto = Math.min(this.cfg.maxRtoNs, Math.max(this.cfg.minRtoNs, this._srtt + Math.max(1e6, 4 * this._rttvar)));
+  }
+
+  private _armRto(): void {
+    if (this._rtoAt === Infinity) { this._rtoAt = this._now() + this.rto; this._schedule(); }
+  }
+
+  private _enterTimeWait(): void {
+    this.state = TcpState.TimeWait;
+    this._rtoAt = Infinity;
+    this._persistAt = Infinity;
+    this._timeWaitAt = this._now() + this.cfg.timeWaitNs;
+    this._schedule();
+  }
+
+  private _schedule(): void {
+    const at = Math.min(this._rtoAt, this._delAckAt, this._persistAt, this._timeWaitAt);
+    if (at !== Infinity) this._timers.schedule(this, at);
+  }
+
+  onTimer(now: number): void {
+    if (this.state === TcpState.Closed) return;
+    if (now >= this._timeWaitAt) { this._timeWaitAt = Infinity; this._finish('closed'); return; }
+    if (now >= this._delAckAt) { this._delAckAt = Infinity; if (this._synchronized()) this._sendAck(); }
+    if (now >= this._rtoAt) {
+      this._rtoAt = Infinity;
+      if (++this._retries > this.cfg.maxRetries) { this._reset('timeout'); return; }
+      const flight = diff(this._sndMax, this.sndUna);
+      this.ssthresh = Math.max(flight >> 1, 2 * this.effectiveMss);
+      this.cwnd = this.effectiveMss;
+      this._inRecovery = false;
+      this._dupAcks = 0;
+      this.rto = Math.min(this.rto * 2, this.cfg.maxRtoNs);
+      this.retransmits++;
+      this._rttStartNs = -1; // Karn: no sample from a retransmitted segment
+      if (this.state === TcpState.SynSent || this.state === TcpState.SynReceived) {
+        this._sendSyn(this.state === TcpState.SynReceived);
+      } else {
+        this.sndNxt = this.sndUna; // go back N; _output resends data, then the FIN
+        this._output();
+      }
+      this._armRto();
+    }
+    if (now >= this._persistAt) {
+      this._persistAt = Infinity;
+      if (this.sndWnd === 0 && this._sndQ.length > 0 && this._synchronized()) {
+        // Zero-window probe: an old sequence number makes the peer answer with its window.
+        this._out.emit(this, TH_ACK, add(this.sndUna, -1 >>> 0), this.rcvNxt, this._advertise(), 0, -1, 0, 0);
+        if (this._persistBackoff < 6) this._persistBackoff++;
+        this._persistAt = now + Math.min(this.rto << this._persistBackoff, this.cfg.maxRtoNs);
+      }
+    }
+    this._schedule();
+  }
+
+  /** Send RST and close with `reason`. */
+  private _reset(reason: TcpCloseReason): void {
+    if (this.state !== TcpState.SynSent && this.state !== TcpState.SynPending && this.state !== TcpState.TimeWait) {
+      this._out.emit(this, TH_RST | TH_ACK, this.sndNxt, this.rcvNxt, 0, 0, -1, 0, 0);
+    }
+    this._finish(reason);
+  }
+
+  /** State re-read through a call, so narrowing does not hide changes made by owner callbacks. */
+  private _isClosed(): boolean {
+    return this.state === TcpState.Closed;
+  }
+
+  private _synchronized(): boolean {
+    return this.state >= TcpState.SynReceived && this.state !== TcpState.TimeWait;
+  }
+
+  private _finish(reason: TcpCloseReason): void {
+    if (this.state === TcpState.Closed) return;
+    this.state = TcpState.Closed;
+    this._closedReason = reason;
+    this._rtoAt = this._delAckAt = this._persistAt = this._timeWaitAt = Infinity;
+    this._timers.cancel(this);
+    this._ooo = [];
+    this._ev.onClosed(this, reason);
+  }
+
+  private _assertState(s: TcpState, op: string): void {
+    if (this.state !== s) throw new Error(`TcpConn.${op} in state ${this.stateName}`);
+  }
+}
