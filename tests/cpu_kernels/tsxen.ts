@@ -1,8 +1,9 @@
 /**
  * Runs a bare-metal kernel on tsxen's bare runner through its command line, the contract
  * the CPU engineer publishes: `tsxen bare --kernel <elf> [--cmdline ...] [--memory MiB]`,
- * COM1 on stdout, exit status as QEMU's ((value written to port 0xf4) << 1 | 1), and a
- * shutdown (triple fault) ending the run with status 0 as QEMU -no-reboot does.
+ * COM1 on stdout, exit status as QEMU's ((value written to port 0xf4) << 1 | 1), a
+ * shutdown (triple fault) ending the run with status 0 as QEMU -no-reboot does, 2 for an
+ * image it cannot load and 4 when it stopped the guest (limit, timeout, hlt with IF=0).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +22,10 @@ export function tsxenBareUnavailable(): string | null {
 }
 
 export function runTsxen(elf: string, cmdline = '', timeoutMs = 120_000): Promise<RunResult> {
-  const args = [BIN, 'bare', '--kernel', elf, '--memory', String(MEMORY_MIB)];
+  // Virtual time (1 ns per retired instruction): the run is deterministic, so a kernel's
+  // transcript and timing-dependent checks (PIT interrupts) repeat exactly.
+  const args = [BIN, 'bare', '--kernel', elf, '--memory', String(MEMORY_MIB), '--clock', 'virtual',
+    '--timeout', String(Math.max(1, Math.floor(timeoutMs / 1000) - 5))];
   if (cmdline) args.push('--cmdline', cmdline);
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
