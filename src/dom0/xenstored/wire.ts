@@ -54,7 +54,7 @@ export class MessageReader {
    * `consumed` and the resulting state. After Ready, the next push starts a new message.
    */
   push(src: Uint8Array, off: number, n: number): ReadState {
-    if (this._used === XSD_SOCKMSG_SIZE + this._len) this.reset();
+    if (this._len >= 0 && this._used === XSD_SOCKMSG_SIZE + this._len) this.reset();
     const take = Math.min(n, this.needed());
     this._buf.set(src.subarray(off, off + take), this._used);
     this._used += take;
