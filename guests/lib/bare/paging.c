@@ -1,5 +1,6 @@
 /* Page-table builders (see paging.h). */
 #include "bare/paging.h"
+#include "bare/desc.h"
 #include "bare/test.h"
 #include "bare/x86.h"
 
@@ -96,8 +97,18 @@ uint64_t *pae_pte(uint64_t *pdpt, uint32_t va)
     return pt ? &pt[(va >> 12) & 0x1ff] : 0;
 }
 
+/* A task switch loads CR3 from the new TSS but never stores it into the old one: keep
+ * the library's TSSs naming the current tables, or switching back to the main task (after
+ * a #DF, say) would load stale ones. */
+static void tss_follow_cr3(uint32_t cr3)
+{
+    tss_main.t.cr3 = cr3;
+    tss_df.cr3 = cr3;
+}
+
 void paging_enable(uint32_t cr3, int pae)
 {
+    tss_follow_cr3(cr3);
     uint32_t cr4 = read_cr4();
     cr4 = pae ? (cr4 | CR4_PAE) : (cr4 & ~CR4_PAE);
     write_cr4(cr4);
@@ -109,4 +120,5 @@ void paging_disable(void)
 {
     write_cr0(read_cr0() & ~CR0_PG);
     write_cr3(0);
+    tss_follow_cr3(0);
 }

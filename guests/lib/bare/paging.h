@@ -49,7 +49,8 @@ void pae_identity(uint64_t *pdpt, uint32_t start, uint32_t end, uint64_t flags);
 uint64_t *pae_pte(uint64_t *pdpt, uint32_t va);
 uint64_t *pae_pde(uint64_t *pdpt, uint32_t va);
 
-/* Turn paging on with cr3 (and CR4.PAE as asked); off again (back to flat physical). */
+/* Turn paging on with cr3 (and CR4.PAE as asked); off again (back to flat physical).
+ * Both also set the CR3 field of tss_main and tss_df, which a task switch loads. */
 void paging_enable(uint32_t cr3, int pae);
 void paging_disable(void);
 

@@ -247,6 +247,17 @@ static void returns_and_flags(void)
     ring_call(3, u_iret_inner, 0, 0x2);
     check_fault(13, SEL_KCODE, "iret from ring 3 to ring 0 code: #GP(selector)");
 
+    test_section("iret to ring 3 with a bad SS");
+    __asm__ volatile("pushl $0\n\tpushl %%esp\n\tpushl $2\n\tpushl %0\n\tpushl $0\n\t" TRY("iret")
+                     "addl $20, %%esp" : : "i"(SEL_UCODE) : "memory");
+    check_fault(13, 0, "iret to CPL 3 with a null SS: #GP(0)");
+    __asm__ volatile("pushl %1\n\tpushl %%esp\n\tpushl $2\n\tpushl %0\n\tpushl $0\n\t" TRY("iret")
+                     "addl $20, %%esp" : : "i"(SEL_UCODE), "i"(SEL_UDATA & ~3) : "memory");
+    check_fault(13, SEL_UDATA & ~3, "iret to CPL 3 with SS.RPL 0: #GP(SS selector)");
+    __asm__ volatile("pushl %1\n\tpushl %%esp\n\tpushl $2\n\tpushl %0\n\tpushl $0\n\t" TRY("iret")
+                     "addl $20, %%esp" : : "i"(SEL_UCODE), "i"(SEL_KDATA | 3) : "memory");
+    check_fault(13, SEL_KDATA, "iret to CPL 3 with a DPL 0 SS: #GP(SS selector)");
+
     test_section("flags at CPL 3");
     uint32_t f = ring_call(3, u_pushf, 0, 0x2 | EFL_IF);
     CHECK(f & EFL_IF, "iret to ring 3 set IF from the frame");

@@ -272,6 +272,32 @@ static void smc(void)
     CHECK_EQ(((uint32_t(*)(void))p)(), 0x42, "a store to the next instruction takes effect at once");
 }
 
+/* #PF while delivering #UD (benign then #PF: serial), then #PF while delivering that
+ * #PF: a double fault, which the #DF task (own stack, own CR3) reports. */
+static volatile uint32_t saved_esp0;
+static uint32_t u_ud2_on_broken_stack(uint32_t a)
+{
+    (void)a;
+    __asm__ volatile(TRY("ud2") ::: "memory");
+    tss_main.t.esp0 = saved_esp0; /* the way back (INT 0x30) needs the real stack */
+    return 0;
+}
+
+static void nested_faults(void)
+{
+    test_section("page fault while delivering a fault");
+    map(13, 13, 0);
+    saved_esp0 = tss_main.t.esp0;
+    tss_main.t.esp0 = PAGE(13) + 0x1000;
+    ring_call(3, u_ud2_on_broken_stack, 0, 0x2);
+    tss_main.t.esp0 = saved_esp0;
+    CHECK_EQ(trap_last.vector, 8, "#UD -> #PF (ring-0 stack missing) -> #PF again: double fault");
+    CHECK_EQ(trap_last.error, 0, "#DF error code 0");
+    CHECK(trap_last.cr2 >= PAGE(13) + 0x1000 - 20 && trap_last.cr2 < PAGE(13) + 0x1000,
+          "CR2 = a push into the missing ring-0 stack");
+    CHECK_EQ(trap_last.cs, SEL_UCODE, "the interrupted task state is the ring-3 ud2");
+}
+
 int kmain(uint32_t magic, uint32_t info)
 {
     (void)magic;
@@ -285,6 +311,7 @@ int kmain(uint32_t magic, uint32_t info)
     accessed_dirty();
     tlb();
     smc();
+    nested_faults();
     paging_disable();
     CHECK(!(read_cr0() & CR0_PG), "paging off again");
     return test_finish();
