@@ -4,9 +4,9 @@
  * can be written through MSR 0x10, and CR4.TSD makes RDTSC privileged; RDMSR/WRMSR are
  * CPL 0 only; an MSR that does not exist and a reserved EFER bit fault #GP(0).
  *
- * QEMU's TCG departs from the manual in three places, marked CHECK_ARCH: it keeps MSR 0x10
- * apart from the counter RDTSC reads (neither RDMSR nor WRMSR of it reach the TSC), reads and writes MSRs that do
- * not exist without #GP, and accepts reserved EFER bits.
+ * QEMU's TCG departs from the manual in three places, marked CHECK_ARCH: it keeps MSR
+ * 0x10 apart from the counter RDTSC reads (neither RDMSR nor WRMSR of it reach the TSC),
+ * reads and writes MSRs that do not exist without #GP, and accepts reserved EFER bits.
  */
 #include "bare/bare.h"
 #include "bare/desc.h"
@@ -84,7 +84,6 @@ static void tsc_checks(void)
     CHECK(b > a, "the TSC counts up");
     uint64_t r1 = rdtsc(), m = rdmsr(MSR_TSC), r2 = rdtsc();
     CHECK_ARCH(r1 <= m && m <= r2, "rdmsr 0x10 reads the TSC");
-    /* QEMU's TCG keeps a written TSC value apart from what RDTSC returns. */
     wrmsr(MSR_TSC, 0x100000000ull);
     uint64_t c = rdtsc();
     CHECK_ARCH(c >= 0x100000000ull && c < 0x100000000ull + (1ull << 31), "writing MSR 0x10 sets the TSC");
