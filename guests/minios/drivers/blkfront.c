@@ -1,0 +1,576 @@
+/* The PV block frontend (see blkfront.h). */
+#include "minios/drivers/blkfront.h"
+#include "minios/kernel/events.h"
+#include "minios/kernel/sched.h"
+#include "minios/kernel/control.h"
+#include "minios/kernel/cmdline.h"
+#include "minios/mm/mm.h"
+#include "minios/xen/gnttab.h"
+#include "minios/xen/xenbus.h"
+#include <xen/io/blkif.h>
+#include <xen/io/protocols.h>
+#include <xen/io/xs_paths.h>
+
+#define MAX_DEVS 4
+#define MAX_RING_ORDER 2                    /* up to 4 ring pages, 128 slots */
+#define MAX_RING_SLOTS 128
+#define MAX_INDIRECT_SEGS 64                /* 256 KiB per indirect request, one page of segments */
+#define STATE_TIMEOUT (30 * NSEC_PER_SEC)
+#define IO_TIMEOUT (60 * NSEC_PER_SEC)
+
+struct shadow {
+    int in_use;
+    volatile int done;
+    int16_t status;
+    uint8_t op;
+    unsigned ngrefs;
+    grant_ref_t grefs[MAX_INDIRECT_SEGS + 1];
+    void *indirect_page;
+};
+
+struct blkdev {
+    char nodename[48];                 /* device/vbd/<devid> */
+    char backend[96];
+    char be_state_path[112];
+    char state_path[64];
+    domid_t backend_id;
+    unsigned devid;
+    blkif_front_ring_t ring;
+    void *ring_va;
+    unsigned ring_order;
+    grant_ref_t ring_refs[1 << MAX_RING_ORDER];
+    evtchn_port_t port;
+    int connected;
+    uint64_t sectors;
+    unsigned sector_size, info;
+    int flush, barrier, discard;
+    unsigned max_indirect;
+    struct xb_watch be_watch;
+    char watch_token[16];
+    uint32_t be_seen;
+    struct shadow shadow[MAX_RING_SLOTS];
+    uint64_t reads, writes, flushes, discards, errors;
+};
+
+static struct blkdev devs[MAX_DEVS];
+static unsigned nr_devs;
+
+unsigned blkfront_count(void) { return nr_devs; }
+struct blkdev *blkfront_get(unsigned i) { return i < nr_devs ? &devs[i] : 0; }
+
+void blk_get_info(struct blkdev *d, struct blk_info *o)
+{
+    o->nodename = d->nodename;
+    o->sectors = d->sectors;
+    o->sector_size = d->sector_size;
+    o->info = d->info;
+    o->flush = d->flush;
+    o->barrier = d->barrier;
+    o->discard = d->discard;
+    o->max_indirect = d->max_indirect;
+    o->ring_pages = 1u << d->ring_order;
+    o->ring_size = d->connected ? RING_SIZE(&d->ring) : 0;
+    o->connected = d->connected;
+    o->reads = d->reads;
+    o->writes = d->writes;
+    o->flushes = d->flushes;
+    o->discards = d->discards;
+    o->errors = d->errors;
+}
+
+static void blk_event(evtchn_port_t p, void *data)
+{
+    (void)p;
+    (void)data;
+}
+
+static void end_grants(struct shadow *s)
+{
+    for (unsigned i = 0; i < s->ngrefs; i++) gnttab_end_access(s->grefs[i]);
+    s->ngrefs = 0;
+    if (s->indirect_page) {
+        free_page(s->indirect_page);
+        s->indirect_page = 0;
+    }
+}
+
+static void process_responses(struct blkdev *d)
+{
+    if (!d->connected) return;
+    for (;;) {
+        RING_IDX prod = d->ring.sring->rsp_prod;
+        rmb();
+        if (prod - d->ring.rsp_cons > RING_SIZE(&d->ring)) {
+            printk("blkfront %s: backend produced %u responses for a %u-slot ring\n",
+                   d->nodename, prod - d->ring.rsp_cons, RING_SIZE(&d->ring));
+            d->errors++;
+            d->ring.rsp_cons = prod;
+            return;
+        }
+        while (d->ring.rsp_cons != prod) {
+            blkif_response_t *r = RING_GET_RESPONSE(&d->ring, d->ring.rsp_cons);
+            uint64_t id = r->id;
+            int16_t st = r->status;
+            d->ring.rsp_cons++;
+            if (id >= MAX_RING_SLOTS || !d->shadow[id].in_use || d->shadow[id].done) {
+                printk("blkfront %s: response with unknown id %llu\n", d->nodename,
+                       (unsigned long long)id);
+                d->errors++;
+                continue;
+            }
+            struct shadow *s = &d->shadow[id];
+            end_grants(s);
+            s->status = st;
+            wmb();
+            s->done = 1;
+        }
+        int more;
+        RING_FINAL_CHECK_FOR_RESPONSES(&d->ring, more);
+        if (!more) return;
+    }
+}
+
+static void blk_poll(void)
+{
+    for (unsigned i = 0; i < nr_devs; i++) {
+        struct blkdev *d = &devs[i];
+        process_responses(d);
+        if (d->be_watch.fired != d->be_seen && d->connected) {
+            d->be_seen = d->be_watch.fired;
+            int st = xb_read_state(d->be_state_path);
+            if (st >= XenbusStateClosing) {
+                printk("blkfront %s: backend closing (state %d)\n", d->nodename, st);
+                d->connected = 0;
+                xb_switch_state(d->state_path, XenbusStateClosing);
+            }
+        }
+    }
+}
+
+static int read_str(const char *dir, const char *key, char *buf, unsigned size)
+{
+    char path[160];
+    snprintf(path, sizeof(path), "%s/%s", dir, key);
+    return xb_read(XBT_NIL, path, buf, size);
+}
+
+static uint64_t read_num(const char *dir, const char *key, uint64_t dflt)
+{
+    char path[160];
+    uint64_t v;
+    snprintf(path, sizeof(path), "%s/%s", dir, key);
+    return xb_read_u64(XBT_NIL, path, &v) == 0 ? v : dflt;
+}
+
+static int write_ring_keys(struct blkdev *d)
+{
+    char path[96];
+    for (;;) {
+        xenbus_transaction_t t;
+        int rc = xb_transaction_start(&t);
+        if (rc) return rc;
+        if (d->ring_order == 0) {
+            snprintf(path, sizeof(path), "%s/%s", d->nodename, XS_KEY_RING_REF);
+            rc = xb_printf(t, path, "%u", d->ring_refs[0]);
+        } else {
+            snprintf(path, sizeof(path), "%s/%s", d->nodename, XS_KEY_RING_PAGE_ORDER);
+            rc = xb_printf(t, path, "%u", d->ring_order);
+            for (unsigned i = 0; !rc && i < (1u << d->ring_order); i++) {
+                snprintf(path, sizeof(path), "%s/%s%u", d->nodename, XS_KEY_RING_REF, i);
+                rc = xb_printf(t, path, "%u", d->ring_refs[i]);
+            }
+        }
+        if (!rc) {
+            snprintf(path, sizeof(path), "%s/%s", d->nodename, XS_KEY_EVENT_CHANNEL);
+            rc = xb_printf(t, path, "%u", d->port);
+        }
+        if (!rc) {
+            snprintf(path, sizeof(path), "%s/%s", d->nodename, XS_KEY_PROTOCOL);
+            rc = xb_write(t, path, XEN_IO_PROTO_ABI_NATIVE);
+        }
+        if (rc) {
+            xb_transaction_end(t, 1);
+            return rc;
+        }
+        rc = xb_transaction_end(t, 0);
+        if (rc != -XEN_EAGAIN) return rc;
+    }
+}
+
+static int connect(struct blkdev *d)
+{
+    char buf[96];
+    int rc = read_str(d->nodename, XS_KEY_BACKEND, d->backend, sizeof(d->backend));
+    if (rc < 0) return rc;
+    d->backend_id = (domid_t)read_num(d->nodename, XS_KEY_BACKEND_ID, 0);
+    snprintf(d->be_state_path, sizeof(d->be_state_path), "%s/%s", d->backend, XS_KEY_STATE);
+    snprintf(d->state_path, sizeof(d->state_path), "%s/%s", d->nodename, XS_KEY_STATE);
+    if (!d->be_watch.registered) {
+        snprintf(d->watch_token, sizeof(d->watch_token), "blk%u", d->devid);
+        d->be_watch.path = d->be_state_path;
+        d->be_watch.token = d->watch_token;
+        rc = xb_watch(&d->be_watch);
+        if (rc) return rc;
+    }
+    rc = xb_wait_state(d->be_state_path, XenbusStateInitWait, XenbusStateConnected, &d->be_watch,
+                       STATE_TIMEOUT);
+    if (rc < 0) {
+        printk("blkfront %s: backend never reached InitWait (%s)\n", d->nodename, xb_strerror(rc));
+        return rc;
+    }
+
+    /* Ring size: what we allow (blkring=ORDER), bounded by the backend. */
+    unsigned order = 0;
+    const char *opt = cmdline_get("blkring");
+    uint32_t want = 1;
+    if (opt && parse_u32(opt, &want) == 0 && want > MAX_RING_ORDER) want = MAX_RING_ORDER;
+    uint64_t be_max = read_num(d->backend, XS_KEY_MAX_RING_PAGE_ORDER, 0);
+    order = (unsigned)MIN((uint64_t)want, be_max);
+    d->ring_order = order;
+    unsigned pages = 1u << order;
+    if (!d->ring_va) {
+        d->ring_va = alloc_pages(1u << MAX_RING_ORDER);
+        if (!d->ring_va) return -XEN_ENOMEM;
+    }
+    memset(d->ring_va, 0, pages * PAGE_SIZE);
+    blkif_sring_t *sring = d->ring_va;
+    SHARED_RING_INIT(sring);
+    FRONT_RING_INIT(&d->ring, sring, pages * PAGE_SIZE);
+    memset(d->shadow, 0, sizeof(d->shadow));
+    for (unsigned i = 0; i < pages; i++) {
+        d->ring_refs[i] = gnttab_grant_access(d->backend_id,
+                                              virt_to_mfn((char *)d->ring_va + i * PAGE_SIZE), 0);
+        if (d->ring_refs[i] == GNTTAB_INVALID_REF) return -XEN_ENOSPC;
+    }
+    long port = alloc_unbound_port(d->backend_id, blk_event, d);
+    if (port < 0) return (int)port;
+    d->port = (evtchn_port_t)port;
+
+    rc = write_ring_keys(d);
+    if (rc) return rc;
+    rc = xb_switch_state(d->state_path, XenbusStateInitialised);
+    if (rc) return rc;
+    rc = xb_wait_state(d->be_state_path, XenbusStateConnected, XenbusStateConnected, &d->be_watch,
+                       STATE_TIMEOUT);
+    if (rc < 0) {
+        printk("blkfront %s: backend did not connect (%s, state %d)\n", d->nodename,
+               xb_strerror(rc), xb_read_state(d->be_state_path));
+        return rc;
+    }
+    d->sectors = read_num(d->backend, XS_KEY_SECTORS, 0);
+    d->sector_size = (unsigned)read_num(d->backend, XS_KEY_SECTOR_SIZE, 512);
+    d->info = (unsigned)read_num(d->backend, XS_KEY_INFO, 0);
+    d->flush = read_num(d->backend, XS_KEY_FEATURE_FLUSH_CACHE, 0) != 0;
+    d->barrier = read_num(d->backend, XS_KEY_FEATURE_BARRIER, 0) != 0;
+    d->discard = read_num(d->backend, XS_KEY_FEATURE_DISCARD, 0) != 0;
+    uint64_t ind = read_num(d->backend, XS_KEY_FEATURE_MAX_INDIRECT_SEGMENTS, 0);
+    opt = cmdline_get("blkindirect");
+    uint32_t cap = MAX_INDIRECT_SEGS;
+    if (opt && parse_u32(opt, &cap) == 0 && cap > MAX_INDIRECT_SEGS) cap = MAX_INDIRECT_SEGS;
+    d->max_indirect = ind > BLKIF_MAX_SEGMENTS_PER_REQUEST ? (unsigned)MIN(ind, (uint64_t)cap) : 0;
+    if (d->max_indirect <= BLKIF_MAX_SEGMENTS_PER_REQUEST) d->max_indirect = 0;
+    rc = xb_switch_state(d->state_path, XenbusStateConnected);
+    if (rc) return rc;
+    d->be_seen = d->be_watch.fired;
+    d->connected = 1;
+    (void)buf;
+    printk("BLK %s: backend %s sectors=%llu sector-size=%u info=%u ring-pages=%u slots=%u "
+           "indirect=%u flush=%d barrier=%d discard=%d\n",
+           d->nodename, d->backend, (unsigned long long)d->sectors, d->sector_size, d->info,
+           pages, RING_SIZE(&d->ring), d->max_indirect, d->flush, d->barrier, d->discard);
+    return 0;
+}
+
+static int drained_cond(void *p)
+{
+    struct blkdev *d = p;
+    for (unsigned i = 0; i < MAX_RING_SLOTS; i++)
+        if (d->shadow[i].in_use) return 0;
+    return 1;
+}
+
+static void blk_suspend(void)
+{
+    for (unsigned i = 0; i < nr_devs; i++)
+        if (!wait_for(drained_cond, &devs[i], IO_TIMEOUT))
+            printk("blkfront %s: I/O still in flight at suspend\n", devs[i].nodename);
+}
+
+static void blk_resume(int new_domain)
+{
+    if (!new_domain) return;
+    for (unsigned i = 0; i < nr_devs; i++) {
+        struct blkdev *d = &devs[i];
+        d->connected = 0;                /* old grants and port died with the old domain */
+        int rc = connect(d);
+        if (rc) printk("blkfront %s: reconnect failed: %s\n", d->nodename, xb_strerror(rc));
+    }
+}
+
+static void blk_shutdown(void)
+{
+    for (unsigned i = 0; i < nr_devs; i++) {
+        struct blkdev *d = &devs[i];
+        if (!d->connected) continue;
+        wait_for(drained_cond, d, 5 * NSEC_PER_SEC);
+        d->connected = 0;
+        xb_switch_state(d->state_path, XenbusStateClosing);
+        int st = xb_wait_state(d->be_state_path, XenbusStateClosing, XenbusStateClosed, &d->be_watch,
+                               5 * NSEC_PER_SEC);
+        xb_switch_state(d->state_path, XenbusStateClosed);
+        if (st >= 0)
+            st = xb_wait_state(d->be_state_path, XenbusStateClosed, XenbusStateClosed, &d->be_watch,
+                               5 * NSEC_PER_SEC);
+        for (unsigned r = 0; r < (1u << d->ring_order); r++) gnttab_end_access(d->ring_refs[r]);
+        evtchn_close_port(d->port);
+        printk("BLK %s: closed (backend state %d)\n", d->nodename, xb_read_state(d->be_state_path));
+    }
+}
+
+static const struct lifecycle_ops blk_lifecycle = {
+    .name = "blkfront", .suspend = blk_suspend, .resume = blk_resume, .shutdown = blk_shutdown,
+};
+
+void blkfront_init(void)
+{
+    char list[256];
+    int n = xb_ls(XBT_NIL, "device/vbd", list, sizeof(list));
+    if (n <= 0) {
+        printk("blkfront: no block devices\n");
+        return;
+    }
+    poller_register("blkfront", blk_poll);
+    control_register(&blk_lifecycle);
+    const char *name = list;
+    for (int i = 0; i < n && nr_devs < MAX_DEVS; i++, name += strlen(name) + 1) {
+        struct blkdev *d = &devs[nr_devs];
+        uint32_t devid;
+        if (parse_u32(name, &devid)) continue;
+        d->devid = devid;
+        snprintf(d->nodename, sizeof(d->nodename), "device/vbd/%u", devid);
+        nr_devs++;
+        int rc = connect(d);
+        if (rc) printk("blkfront %s: connect failed: %s\n", d->nodename, xb_strerror(rc));
+    }
+}
+
+/* ---- I/O ---- */
+
+static struct shadow *get_shadow(struct blkdev *d, unsigned *id)
+{
+    for (unsigned i = 0; i < RING_SIZE(&d->ring) && i < MAX_RING_SLOTS; i++) {
+        if (!d->shadow[i].in_use) {
+            struct shadow *s = &d->shadow[i];
+            memset(s, 0, sizeof(*s));
+            s->in_use = 1;
+            *id = i;
+            return s;
+        }
+    }
+    return 0;
+}
+
+static int slot_free_cond(void *p)
+{
+    struct blkdev *d = p;
+    if (!d->connected) return 1;
+    if (RING_FULL(&d->ring)) return 0;
+    for (unsigned i = 0; i < RING_SIZE(&d->ring) && i < MAX_RING_SLOTS; i++)
+        if (!d->shadow[i].in_use) return 1;
+    return 0;
+}
+
+static void push(struct blkdev *d)
+{
+    int notify;
+    RING_PUSH_REQUESTS_AND_CHECK_NOTIFY(&d->ring, notify);
+    if (notify) xen_evtchn_send(d->port);
+}
+
+/* Grant the pages of [buf, buf + nsec*512) as segments; returns segments used. */
+static unsigned fill_segments(struct shadow *s, struct blkif_request_segment *seg, domid_t be,
+                              const char *buf, unsigned nsec, int readonly)
+{
+    unsigned n = 0;
+    while (nsec) {
+        unsigned off = (unsigned)((uintptr_t)buf & (PAGE_SIZE - 1));
+        unsigned first = off / 512;
+        unsigned count = MIN(nsec, 8 - first);
+        grant_ref_t ref = gnttab_grant_access(be, virt_to_mfn(buf), readonly);
+        if (ref == GNTTAB_INVALID_REF) panic("blkfront: out of grant references");
+        s->grefs[s->ngrefs++] = ref;
+        seg[n].gref = ref;
+        seg[n].first_sect = (uint8_t)first;
+        seg[n].last_sect = (uint8_t)(first + count - 1);
+        n++;
+        buf += count * 512;
+        nsec -= count;
+    }
+    return n;
+}
+
+struct done_arg { struct blkdev *d; unsigned ids[MAX_RING_SLOTS]; unsigned n; };
+static int all_done_cond(void *p)
+{
+    struct done_arg *a = p;
+    if (!a->d->connected) return 1;
+    for (unsigned i = 0; i < a->n; i++)
+        if (!a->d->shadow[a->ids[i]].done) return 0;
+    return 1;
+}
+
+/* Collect the results of the submitted requests; 0 or the first error. */
+static int finish(struct blkdev *d, struct done_arg *a)
+{
+    int rc = 0;
+    if (!wait_for(all_done_cond, a, IO_TIMEOUT)) {
+        printk("blkfront %s: I/O timed out\n", d->nodename);
+        rc = -XEN_ETIME;
+    }
+    for (unsigned i = 0; i < a->n; i++) {
+        struct shadow *s = &d->shadow[a->ids[i]];
+        if (!s->done) continue;              /* timed out: leave it for a late response */
+        if (s->status != BLKIF_RSP_OKAY && !rc) {
+            rc = s->status == BLKIF_RSP_EOPNOTSUPP ? -XEN_ENOSYS : -XEN_EIO;
+            printk("blkfront %s: op %u failed with status %d\n", d->nodename, s->op, s->status);
+        }
+        s->in_use = 0;
+    }
+    if (!d->connected && !rc) rc = -XEN_ENODEV;
+    a->n = 0;
+    if (rc) d->errors++;
+    return rc;
+}
+
+static int rw(struct blkdev *d, uint8_t op, uint64_t sector, unsigned nsec, const char *buf)
+{
+    if (!d || !d->connected) return -XEN_ENODEV;
+    if ((uintptr_t)buf & 511) return -XEN_EINVAL;
+    if (sector + nsec > d->sectors || sector + nsec < sector) return -XEN_EINVAL;
+    static struct done_arg a;
+    a.d = d;
+    a.n = 0;
+    int readonly = op != BLKIF_OP_READ;
+    unsigned max_segs = d->max_indirect && op != BLKIF_OP_WRITE_BARRIER ? d->max_indirect
+                                                                         : BLKIF_MAX_SEGMENTS_PER_REQUEST;
+    int rc = 0;
+    while (nsec) {
+        /* Sectors that fit in max_segs pages from buf. */
+        unsigned first = (unsigned)((uintptr_t)buf & (PAGE_SIZE - 1)) / 512;
+        unsigned cap = max_segs * 8 - first;
+        unsigned n = MIN(nsec, cap);
+        if (!slot_free_cond(d) && a.n) {
+            rc = finish(d, &a);      /* ring or shadows full: drain what we submitted */
+            if (rc) return rc;
+        }
+        if (!wait_for(slot_free_cond, d, IO_TIMEOUT) || !d->connected) return -XEN_ETIME;
+        unsigned id;
+        struct shadow *s = get_shadow(d, &id);
+        s->op = op;
+        unsigned segs_needed = (first + n + 7) / 8;
+        if (segs_needed > BLKIF_MAX_SEGMENTS_PER_REQUEST) {
+            struct blkif_request_indirect *req =
+                (void *)RING_GET_REQUEST(&d->ring, d->ring.req_prod_pvt);
+            struct blkif_request_segment *segs = alloc_page();
+            if (!segs) panic("blkfront: no memory for an indirect page");
+            memset(segs, 0, PAGE_SIZE);
+            s->indirect_page = segs;
+            unsigned nseg = fill_segments(s, segs, d->backend_id, buf, n, readonly);
+            grant_ref_t iref = gnttab_grant_access(d->backend_id, virt_to_mfn(segs), 1);
+            if (iref == GNTTAB_INVALID_REF) panic("blkfront: out of grant references");
+            s->grefs[s->ngrefs++] = iref;
+            memset(req, 0, sizeof(*req));
+            req->operation = BLKIF_OP_INDIRECT;
+            req->indirect_op = op;
+            req->nr_segments = (uint16_t)nseg;
+            req->id = id;
+            req->sector_number = sector;
+            req->handle = (blkif_vdev_t)d->devid;
+            req->indirect_grefs[0] = iref;
+        } else {
+            blkif_request_t *req = RING_GET_REQUEST(&d->ring, d->ring.req_prod_pvt);
+            req->operation = op;
+            req->handle = (blkif_vdev_t)d->devid;
+            req->id = id;
+            req->sector_number = sector;
+            req->nr_segments = (uint8_t)fill_segments(s, req->seg, d->backend_id, buf, n, readonly);
+        }
+        d->ring.req_prod_pvt++;
+        push(d);
+        a.ids[a.n++] = id;
+        if (op == BLKIF_OP_READ) d->reads++;
+        else d->writes++;
+        sector += n;
+        nsec -= n;
+        buf += n * 512;
+        if (op == BLKIF_OP_WRITE_BARRIER) {   /* one barrier at a time: keep ordering obvious */
+            rc = finish(d, &a);
+            if (rc) return rc;
+        }
+    }
+    return finish(d, &a);
+}
+
+int blk_read(struct blkdev *d, uint64_t sector, unsigned nsec, void *buf)
+{
+    return rw(d, BLKIF_OP_READ, sector, nsec, buf);
+}
+
+int blk_write(struct blkdev *d, uint64_t sector, unsigned nsec, const void *buf)
+{
+    return rw(d, BLKIF_OP_WRITE, sector, nsec, buf);
+}
+
+int blk_write_barrier(struct blkdev *d, uint64_t sector, unsigned nsec, const void *buf)
+{
+    if (d && !d->barrier) return -XEN_ENOSYS;
+    return rw(d, BLKIF_OP_WRITE_BARRIER, sector, nsec, buf);
+}
+
+static int simple_op(struct blkdev *d, uint8_t op, uint64_t sector, uint64_t nsec)
+{
+    if (!d || !d->connected) return -XEN_ENODEV;
+    if (!wait_for(slot_free_cond, d, IO_TIMEOUT) || !d->connected) return -XEN_ETIME;
+    static struct done_arg a;
+    a.d = d;
+    a.n = 0;
+    unsigned id;
+    struct shadow *s = get_shadow(d, &id);
+    s->op = op;
+    if (op == BLKIF_OP_DISCARD) {
+        struct blkif_request_discard *req = (void *)RING_GET_REQUEST(&d->ring, d->ring.req_prod_pvt);
+        memset(req, 0, sizeof(*req));
+        req->operation = op;
+        req->flag = 0;
+        req->handle = (blkif_vdev_t)d->devid;
+        req->id = id;
+        req->sector_number = sector;
+        req->nr_sectors = nsec;
+        d->discards++;
+    } else {
+        blkif_request_t *req = RING_GET_REQUEST(&d->ring, d->ring.req_prod_pvt);
+        req->operation = op;
+        req->nr_segments = 0;
+        req->handle = (blkif_vdev_t)d->devid;
+        req->id = id;
+        req->sector_number = 0;
+        d->flushes++;
+    }
+    d->ring.req_prod_pvt++;
+    push(d);
+    a.ids[a.n++] = id;
+    return finish(d, &a);
+}
+
+int blk_flush(struct blkdev *d)
+{
+    if (d && !d->flush) return -XEN_ENOSYS;
+    return simple_op(d, BLKIF_OP_FLUSH_DISKCACHE, 0, 0);
+}
+
+int blk_discard(struct blkdev *d, uint64_t sector, uint64_t nsec)
+{
+    if (d && !d->discard) return -XEN_ENOSYS;
+    if (!d || sector + nsec > d->sectors || sector + nsec < sector) return -XEN_EINVAL;
+    return simple_op(d, BLKIF_OP_DISCARD, sector, nsec);
+}

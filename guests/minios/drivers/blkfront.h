@@ -1,0 +1,50 @@
+/*
+ * blkfront: the PV block frontend (blkif, pv-devices.md §3).
+ *
+ * Connection (xenstore.md §10): wait for the backend's InitWait, read its limits
+ * (max-ring-page-order, feature-max-indirect-segments), allocate and grant the ring
+ * page(s), allocate an unbound port for the backend, write ring-ref (or
+ * ring-page-order + ring-refN), event-channel and protocol=x86_32-abi in one
+ * transaction (retried on EAGAIN), switch to Initialised, wait for Connected, read
+ * sectors/info/sector-size and the features, switch to Connected.
+ *
+ * Invariants:
+ * - Each ring slot in flight has a shadow entry (id = shadow index) holding every grant
+ *   it uses; grants are ended when the response arrives, never before.
+ * - Data pages are granted writable for reads and read-only for writes; indirect
+ *   segment pages read-only.
+ * - I/O is synchronous for the caller but several requests are in flight at once; a
+ *   response with an unknown id or a response count beyond the ring is a backend bug,
+ *   reported and ignored.
+ */
+#ifndef MINIOS_BLKFRONT_H
+#define MINIOS_BLKFRONT_H
+#include "minios/kernel/kernel.h"
+
+struct blkdev;
+
+void blkfront_init(void);
+unsigned blkfront_count(void);
+struct blkdev *blkfront_get(unsigned index);
+
+struct blk_info {
+    const char *nodename;
+    uint64_t sectors;          /* in 512-byte units */
+    unsigned sector_size;
+    unsigned info;             /* VDISK_* */
+    int flush, barrier, discard;
+    unsigned max_indirect;     /* segments per indirect request in use (0: none) */
+    unsigned ring_pages, ring_size;
+    int connected;
+    uint64_t reads, writes, flushes, discards, errors;
+};
+void blk_get_info(struct blkdev *d, struct blk_info *out);
+
+/* buf must be 512-byte aligned, in our RAM; nsec in 512-byte sectors. */
+int blk_read(struct blkdev *d, uint64_t sector, unsigned nsec, void *buf);
+int blk_write(struct blkdev *d, uint64_t sector, unsigned nsec, const void *buf);
+int blk_write_barrier(struct blkdev *d, uint64_t sector, unsigned nsec, const void *buf);
+int blk_flush(struct blkdev *d);
+int blk_discard(struct blkdev *d, uint64_t sector, uint64_t nsec);
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * Formatted output: a small vsnprintf (the subset minios uses: d i u x X p s c %, the
+ * l/ll/z length modifiers, width, '0' and '-' flags, precision for strings and '*'),
+ * printk to the PV console, and the lock-free emergency path for traps and panics.
+ *
+ * Invariant: vsnprintf never writes past size and always NUL-terminates when size > 0;
+ * it returns the length the full output would have had (C99 semantics).
+ */
+#include "minios/kernel/kernel.h"
+#include "minios/kernel/spinlock.h"
+#include "minios/xen/console.h"
+
+struct out { char *buf; size_t size, len; };
+
+static void put(struct out *o, char c)
+{
+    if (o->len + 1 < o->size) o->buf[o->len] = c;
+    o->len++;
+}
+
+static void put_padded(struct out *o, const char *s, size_t n, int width, int left, char pad)
+{
+    int fill = width > (int)n ? width - (int)n : 0;
+    if (!left) while (fill-- > 0) put(o, pad);
+    for (size_t i = 0; i < n; i++) put(o, s[i]);
+    if (left) while (fill-- > 0) put(o, ' ');
+}
+
+static void put_number(struct out *o, uint64_t v, int neg, unsigned base, int upper, int width,
+                       int left, char pad)
+{
+    char tmp[24];
+    const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
+    int n = 0;
+    do {
+        tmp[n++] = digits[v % base];
+        v /= base;
+    } while (v);
+    if (neg) {
+        if (pad == '0' && width > 0) {   /* sign before zero padding: -0042 */
+            put(o, '-');
+            width--;
+        } else {
+            tmp[n++] = '-';
+        }
+    }
+    char rev[24];
+    for (int i = 0; i < n; i++) rev[i] = tmp[n - 1 - i];
+    put_padded(o, rev, (size_t)n, width, left, pad);
+}
+
+int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+    struct out o = { buf, size, 0 };
+    for (; *fmt; fmt++) {
+        if (*fmt != '%') {
+            put(&o, *fmt);
+            continue;
+        }
+        fmt++;
+        int left = 0, width = 0, prec = -1, lng = 0;
+        char pad = ' ';
+        for (;; fmt++) {
+            if (*fmt == '-') left = 1;
+            else if (*fmt == '0') pad = '0';
+            else break;
+        }
+        if (*fmt == '*') {
+            width = va_arg(ap, int);
+            fmt++;
+        } else {
+            while (*fmt >= '0' && *fmt <= '9') width = width * 10 + (*fmt++ - '0');
+        }
+        if (*fmt == '.') {
+            fmt++;
+            prec = 0;
+            if (*fmt == '*') {
+                prec = va_arg(ap, int);
+                fmt++;
+            } else {
+                while (*fmt >= '0' && *fmt <= '9') prec = prec * 10 + (*fmt++ - '0');
+            }
+        }
+        while (*fmt == 'l' || *fmt == 'z') {
+            if (*fmt == 'l') lng++;
+            fmt++;
+        }
+        switch (*fmt) {
+        case 'd': case 'i': {
+            int64_t v = lng >= 2 ? va_arg(ap, long long) : (int64_t)va_arg(ap, long);
+            put_number(&o, v < 0 ? (uint64_t)-v : (uint64_t)v, v < 0, 10, 0, width, left, pad);
+            break;
+        }
+        case 'u': case 'x': case 'X': {
+            uint64_t v = lng >= 2 ? va_arg(ap, unsigned long long) : va_arg(ap, unsigned long);
+            put_number(&o, v, 0, *fmt == 'u' ? 10 : 16, *fmt == 'X', width, left, pad);
+            break;
+        }
+        case 'p':
+            put(&o, '0');
+            put(&o, 'x');
+            put_number(&o, (uintptr_t)va_arg(ap, void *), 0, 16, 0, 8, 0, '0');
+            break;
+        case 's': {
+            const char *s = va_arg(ap, const char *);
+            if (!s) s = "(null)";
+            size_t n = 0;
+            while (s[n] && (prec < 0 || (int)n < prec)) n++;
+            put_padded(&o, s, n, width, left, ' ');
+            break;
+        }
+        case 'c': {
+            char c = (char)va_arg(ap, int);
+            put_padded(&o, &c, 1, width, left, ' ');
+            break;
+        }
+        case '%':
+            put(&o, '%');
+            break;
+        case 0:
+            fmt--;
+            break;
+        default:
+            put(&o, '%');
+            put(&o, *fmt);
+        }
+    }
+    if (size) buf[o.len < size ? o.len : size - 1] = 0;
+    return (int)o.len;
+}
+
+int snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, size, fmt, ap);
+    va_end(ap);
+    return n;
+}
+
+static spinlock_t printk_lock = SPINLOCK_INIT;
+static char printk_buf[1024];
+
+void printk(const char *fmt, ...)
+{
+    va_list ap;
+    spin_lock(&printk_lock);
+    va_start(ap, fmt);
+    int n = vsnprintf(printk_buf, sizeof(printk_buf), fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof(printk_buf) - 1) n = sizeof(printk_buf) - 1;
+    console_write(printk_buf, (unsigned)n);
+    spin_unlock(&printk_lock);
+}
+
+void emergency_printk(const char *fmt, ...)
+{
+    static char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof(buf) - 1) n = sizeof(buf) - 1;
+    console_write_emergency(buf, (unsigned)n);
+}
+
+void panic(const char *fmt, ...)
+{
+    static char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > (int)sizeof(buf) - 1) n = sizeof(buf) - 1;
+    console_write_emergency("PANIC: ", 7);
+    console_write_emergency(buf, (unsigned)n);
+    console_write_emergency("\nTest result: ERROR (panic)\n", 28);
+    console_flush();
+    for (;;) xen_shutdown(SHUTDOWN_crash);
+}

@@ -1,0 +1,105 @@
+#!/bin/bash
+# Runs inside the refxen dom0 (installed as /tests/run.sh by refxen's boot.sh, through
+# run.sh's shadow directory). /tests/kernels holds the minios kernel and one scenario per
+# NAME.cfg (extra xl.cfg lines: extra=, disk=, vif=, memory=, vcpus= ...), with optional
+#   NAME.pre   bash, run before `xl create` (e.g. make a disk image)
+#   NAME.host  bash, run while the guest runs (drive it: ping it, xl save/restore, mem-set)
+#   NAME.post  bash, run after the guest is gone (e.g. check the disk image)
+# Hook scripts get $NAME, $OUT (the console log) and the helpers below; a hook that calls
+# host_fail makes the scenario fail. One RESULT line per scenario:
+#   RESULT|NAME|<verdict>|host=<ok|fail:...>|total_s=..
+# The network: bridge xenbr0 with 10.0.2.2/24 in dom0 and a UDP echo server on 10.0.2.2:7.
+export PATH=/usr/lib/xen-4.17/bin:$PATH
+MEM=${MEM:-32}; [ -r /tests/settings ] && . /tests/settings
+TIMEOUT=${TIMEOUT:-180}
+K=/tests/kernels
+
+ip link add xenbr0 type bridge 2>/dev/null
+ip addr add 10.0.2.2/24 dev xenbr0 2>/dev/null
+ip link set xenbr0 up
+python3 - <<'EOF' &
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("10.0.2.2", 7))
+while True:
+    data, peer = s.recvfrom(65535)
+    s.sendto(data, peer)
+EOF
+ECHO_PID=$!
+
+stamp() { while IFS= read -r line; do printf '%s %s\n' "$EPOCHREALTIME" "${line%$'\r'}"; done; }
+
+# ---- helpers for hook scripts ----
+HOST_STATUS=ok
+host_ok()   { echo "  host: OK $*"; }
+host_fail() { echo "  host: FAIL $*"; HOST_STATUS="fail:$*"; }
+# wait_line REGEX [SECS]: wait until the console log has a matching line.
+wait_line() {
+  local i=0 limit=$(( ${2:-60} * 10 ))
+  while [ $i -lt $limit ]; do
+    grep -aqE "$1" "$OUT" 2>/dev/null && return 0
+    sleep 0.1; i=$((i+1))
+  done
+  host_fail "no console line matching '$1' within ${2:-60}s"; return 1
+}
+# console_attach: follow the console again (after xl restore), appending to $OUT.
+console_attach() { ( xl console "$NAME" 2>>/tmp/$NAME.err | stamp >> "$OUT" ) & }
+# Reproduce the disk test pattern and CRC of `disk write/verify START COUNT SEED`.
+disk_crc() {  # image start count seed -> prints crc of the image region and whether it matches the pattern
+  python3 - "$@" <<'EOF'
+import sys, zlib, struct
+img, start, count, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+M = 0xFFFFFFFF
+def xs(x):
+    x ^= (x << 13) & M; x ^= x >> 17; x ^= (x << 5) & M
+    return x
+with open(img, 'rb') as f:
+    f.seek(start * 512); data = f.read(count * 512)
+good = True
+for s in range(count):
+    want = struct.pack('<128I', *[xs((seed ^ ((start + s) * 0x9E3779B1 & M) ^ (w * 0x85EBCA6B & M)) | 1) for w in range(128)])
+    if data[s*512:(s+1)*512] != want: good = False; break
+print("%08x %s" % (zlib.crc32(data) & M, "pattern-ok" if good else "pattern-bad"))
+EOF
+}
+
+run_one() {
+  local cfg=$1 NAME; NAME=$(basename "$cfg" .cfg)
+  OUT=/tmp/$NAME.out; HOST_STATUS=ok
+  export NAME OUT
+  { echo "name=\"$NAME\""; echo 'type="pv"'; echo "kernel=\"$K/minios\""
+    grep -qs '^ *memory *=' "$cfg" || echo "memory=$MEM"
+    echo 'on_reboot="destroy"'; echo 'on_crash="destroy"'; echo 'on_poweroff="destroy"'
+    cat "$cfg"
+    grep -qs '^ *vcpus *=' "$cfg" || echo 'vcpus=1'
+  } > /tmp/$NAME.cfg
+  echo "=== BEGIN $NAME (cfg: $(tr '\n' ';' < /tmp/$NAME.cfg))"
+  : > "$OUT"; : > /tmp/$NAME.err
+  [ -f "$K/$NAME.pre" ] && . "$K/$NAME.pre"
+  local t0=$EPOCHREALTIME
+  ( timeout $TIMEOUT xl create -c /tmp/$NAME.cfg 2>>/tmp/$NAME.err | stamp >> "$OUT" ) &
+  local cpid=$!
+  if [ -f "$K/$NAME.host" ]; then . "$K/$NAME.host"; fi
+  # Wait for the domain to end (it powers off after its commands).
+  local i=0
+  sleep 1
+  while xl domid "$NAME" >/dev/null 2>&1 && [ $i -lt $((TIMEOUT*2)) ]; do sleep 0.5; i=$((i+1)); done
+  sleep 0.5
+  xl destroy "$NAME" >/dev/null 2>&1
+  wait $cpid 2>/dev/null
+  local t1=$EPOCHREALTIME
+  [ -f "$K/$NAME.post" ] && . "$K/$NAME.post"
+  sed 's/^/  err: /' /tmp/$NAME.err; sed 's/^/  con: /' "$OUT" | tr -d '\000'
+  local res; res=$(grep -a -o 'Test result: .*' "$OUT" | tail -n1)
+  [ -z "$res" ] && res="(no Test result line; $(grep -a -m1 -iE 'TRAP|PANIC|error' "$OUT" /tmp/$NAME.err | head -c 200))"
+  echo "RESULT|$NAME|$res|host=$HOST_STATUS|total_s=$(awk -v a=$t0 -v b=$t1 'BEGIN{printf "%.2f", b-a}')"
+  echo "=== END $NAME"
+}
+
+echo "=== xl info"; xl info | grep -E 'xen_(major|minor|extra)|nr_cpus|free_memory'
+for cfg in "$K"/*.cfg; do
+  [ -f "$cfg" ] && run_one "$cfg"
+done
+kill $ECHO_PID 2>/dev/null
+echo "=== xl dmesg (tail)"; xl dmesg | tail -n 40
