@@ -347,7 +347,9 @@ function toBcd(v: number): number {
  */
 export class PcSpeakerPort implements BusDevice {
   private _v = 0;
-  constructor(private readonly _pit: I8254, private readonly _clock: Clock) {}
+  constructor(private readonly _pit: I8254, private readonly _clock: Clock) {
+    _pit.setGate(2, false); // bit 0 of port B is 0 at power-on
+  }
   read(): number {
     const now = this._clock.nowNs();
     const refresh = Math.floor(now / 15000) & 1;

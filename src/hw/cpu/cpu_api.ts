@@ -67,7 +67,7 @@ export function cpuReset(cpu: Cpu): void {
   cpu.msrStore.set(0x1a0, [1, 0]);
   cpu.pdpte.fill(0);
   cpu.tscOffset = 0;
-  cpu.tscOffset = -readTsc(cpu);
+  cpu.tscOffset = 0 - readTsc(cpu); // TSC = 0 at reset (0 - x, never -0)
   cpu.halted = false;
   cpu.shutdown = false;
   cpu.intShadow = 0;

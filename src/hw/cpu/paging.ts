@@ -106,7 +106,7 @@ function pageFault(cpu: Cpu, lin: number, acc: number, bits: number): never {
 export function walk(cpu: Cpu, lin: number, acc: number): number {
   const vpage = lin & ~0xfff;
   if ((cpu.cr0 & 0x80000000) === 0) {
-    const ma = secondStage(cpu, vpage, acc, lin) & ~0xfff;
+    const ma = secondStage(cpu, lin, acc, lin) & ~0xfff;
     let e = ((ma ^ vpage) & ~0xfff) | T_VALID | frameFlags(cpu, ma);
     if (cpu.controls.p2m !== null) e |= p2mRestrict(cpu, vpage);
     return e;
@@ -219,7 +219,7 @@ function highFrame(lin: number, e: number): number {
 
 /** Second stage for the final frame, then the entry with frame bits and frame flags. */
 function linkFrame(cpu: Cpu, lin: number, acc: number, gpaPage: number, e: number): number {
-  const ma = secondStage(cpu, gpaPage, acc, lin) & ~0xfff;
+  const ma = secondStage(cpu, gpaPage | (lin & 0xfff), acc, lin) & ~0xfff;
   let flags = e | T_VALID | frameFlags(cpu, ma);
   if (cpu.controls.p2m !== null) flags |= p2mRestrict(cpu, gpaPage);
   return ((ma ^ (lin & ~0xfff)) & ~0xfff) | (flags & 0xfff);

@@ -8,7 +8,8 @@
  *    instruction: restarting it continues where it stopped (architectural).
  *  - A REP instruction runs at most MAX_ITERS iterations per call. If it is not finished,
  *    the call returns 1: the block ends with EIP still at the instruction (not retired), so
- *    interrupts and the budget are honoured between chunks; it retires once, at the end.
+ *    interrupts and the budget are honoured between chunks (each unfinished chunk charges
+ *    the budget 1024 instructions); it retires once, at the end.
  *  - The source segment is the decoded one (DS or an override); the destination is always
  *    ES (no override).
  *  - Fast path (REP MOVS/STOS forward, RAM, no code on the destination page): whole runs
@@ -69,7 +70,12 @@ export function stringOp(cpu: Cpu, kind: number, size: number, m: number, len: n
   for (;;) {
     const cx = regs[1]! & amask;
     if (cx === 0) return 0;
-    if (n >= MAX_ITERS) return 1;
+    if (n >= MAX_ITERS) {
+      // not retired yet, but it did work: charge the run's budget so a huge REP cannot
+      // keep run() from returning
+      cpu.budgetEnd -= 1024;
+      return 1;
+    }
     if ((kind === S_MOVS || kind === S_STOS) && step > 0 && !a16) {
       const done = fastRun(cpu, kind, size, seg, cx >>> 0);
       if (done > 0) {

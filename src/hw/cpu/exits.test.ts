@@ -1,0 +1,193 @@
+/**
+ * Exits to the host: PV (ring 0 belongs to the hypervisor) and HVM (VMX-like controls,
+ * second-stage translation, event injection, interrupt windows). See docs/cpu.md §2.
+ */
+import { describe, expect, it } from 'vitest';
+import { asm } from '../../../tests/hw/asm.ts';
+import { machine, writeTable, gate, flatGdt, type TestMachine } from '../../../tests/hw/machine.ts';
+import { ExecMode, ExitReason } from './exit.ts';
+
+/** Identity-map the first 4 MiB with a 4 KiB page table at 0x100000 (PD at 0x101000). */
+function identityPaging(m: TestMachine, userFlags = 7): void {
+  for (let i = 0; i < 1024; i++) m.w32(0x100000 + i * 4, (i << 12) | userFlags);
+  m.w32(0x101000, 0x100000 | 7);
+  expect(m.cpu.setCr3(0x101000)).toBe(true);
+  expect(m.cpu.setCr0(m.cpu.cr0 | 0x80010000)).toBe(true);
+}
+
+function pv(cpl = 1): TestMachine {
+  const m = machine({ cpl });
+  m.cpu.controls.mode = ExecMode.PV;
+  m.cpu.controls.softIntDpl[0x82] = 1;
+  m.cpu.controls.softIntDpl[3] = 3;
+  m.cpu.setSegment(7, { selector: 0, base: 0, limit: 0, attr: 0x10000 }); // no TSS, as Xen runs PV guests
+  return m;
+}
+
+describe('PV exits', () => {
+  it('INT 0x82 from ring 1 (gate DPL 1) exits SOFT_INT with EIP after it', () => {
+    const m = pv(1);
+    m.load(0x1000, asm('mov eax, 7; int 0x82; hlt'));
+    m.cpu.eip = 0x1000;
+    expect(m.run()).toBe(ExitReason.SOFT_INT);
+    const x = m.cpu.exit;
+    expect([x.vector, x.insnLength, x.nextEip, m.cpu.eip]).toEqual([0x82, 2, 0x1007, 0x1007]);
+    expect(m.cpu.regs[0]).toBe(7);
+    expect(m.cpu.cpl).toBe(1);
+  });
+
+  it('INT n above the gate DPL is #GP(n*8+2) at the INT', () => {
+    const m = pv(3);
+    m.load(0x1000, asm('int 0x82'));
+    m.cpu.eip = 0x1000;
+    expect(m.run()).toBe(ExitReason.EXCEPTION);
+    expect([m.cpu.exit.vector, m.cpu.exit.errorCode, m.cpu.eip]).toEqual([13, 0x82 * 8 + 2, 0x1000]);
+  });
+
+  it('INT3 with gate DPL 3 exits SOFT_INT from ring 3', () => {
+    const m = pv(3);
+    m.load(0x1000, asm('int3'));
+    m.cpu.eip = 0x1000;
+    expect(m.run()).toBe(ExitReason.SOFT_INT);
+    expect([m.cpu.exit.vector, m.cpu.eip]).toEqual([3, 0x1001]);
+  });
+
+  it('privileged instructions in ring 1 are #GP(0) exits with EIP at them', () => {
+    for (const src of ['cli', 'hlt', 'mov cr3, eax', 'lgdt [eax]', 'wrmsr', 'in al, 0x60', 'mov dr0, eax']) {
+      const m = pv(1);
+      m.load(0x1000, asm(src));
+      m.cpu.eip = 0x1000;
+      expect(m.run(), src).toBe(ExitReason.EXCEPTION);
+      expect([m.cpu.exit.vector, m.cpu.exit.errorCode, m.cpu.eip], src).toEqual([13, 0, 0x1000]);
+    }
+  });
+
+  it('#PF exits with the error code and CR2, EIP at the faulting instruction', () => {
+    const m = pv(1);
+    identityPaging(m);
+    m.w32(0x100000 + 0x200 * 4, 0); // 0x200000 not present
+    m.load(0x1000, asm('mov eax, 5; mov [0x200010], eax'));
+    m.cpu.eip = 0x1000;
+    expect(m.run()).toBe(ExitReason.EXCEPTION);
+    const x = m.cpu.exit;
+    expect([x.vector, x.errorCode, x.cr2, m.cpu.cr2 >>> 0, m.cpu.eip]).toEqual([14, 2, 0x200010, 0x200010, 0x1005]);
+  });
+
+  it('SYSENTER exits', () => {
+    const m = pv(3);
+    m.load(0x1000, [0x0f, 0x34]);
+    m.cpu.eip = 0x1000;
+    expect(m.run()).toBe(ExitReason.SYSENTER);
+    expect(m.cpu.exit.nextEip).toBe(0x1002);
+  });
+
+  it('ignores the INTR line', () => {
+    const m = pv(1);
+    let acked = 0;
+    m.cpu.intr = { hasInterrupt: () => true, acknowledge: () => { acked++; return 0x20; } };
+    m.cpu.setEflags(0x202);
+    m.load(0x1000, asm('nop; nop; hlt'));
+    m.cpu.eip = 0x1000;
+    m.cpu.checkInterrupts();
+    expect(m.run()).toBe(ExitReason.EXCEPTION); // the HLT (#GP at CPL 1)
+    expect(acked).toBe(0);
+  });
+});
+
+function hvm(): TestMachine {
+  const m = machine({ cpl: 0 });
+  flatGdt(m);
+  m.cpu.controls.mode = ExecMode.HVM;
+  return m;
+}
+
+describe('HVM exits', () => {
+  it('I/O exiting by port, before the instruction', () => {
+    const m = hvm();
+    m.cpu.controls.ioBitmap[0x3f8 >> 3] |= 1 << (0x3f8 & 7);
+    let wrote = -1;
+    m.ports.register(0x3f8, 8, { read: () => 0, write: (_o, _s, v) => { wrote = v; } }, 'uart');
+    m.load(0x1000, asm('mov dx, 0x3f8; mov al, 0x41; out dx, al; hlt'));
+    m.cpu.eip = 0x1000;
+    expect(m.run()).toBe(ExitReason.IO);
+    const x = m.cpu.exit;
+    expect([x.port, x.size, x.isIn, x.value, x.insnLength, m.cpu.eip]).toEqual([0x3f8, 1, false, 0x41, 1, 0x1006]);
+    expect(wrote).toBe(-1);
+    m.cpu.eip = x.nextEip;
+    expect(m.run()).toBe(ExitReason.HLT);
+  });
+
+  it('CPUID, HLT and INVLPG exiting', () => {
+    const m = hvm();
+    m.cpu.controls.exitOnCpuid = true;
+    m.cpu.controls.exitOnHlt = true;
+    m.load(0x1000, asm('mov eax, 1; cpuid; hlt'));
+    m.cpu.eip = 0x1000;
+    expect(m.run()).toBe(ExitReason.CPUID);
+    expect([m.cpu.exit.value, m.cpu.eip]).toEqual([1, 0x1005]);
+    m.cpu.eip = m.cpu.exit.nextEip;
+    expect(m.run()).toBe(ExitReason.HLT);
+    expect([m.cpu.eip, m.cpu.halted]).toEqual([0x1007, false]);
+  });
+
+  it('second-stage translation maps gfns to mfns and exits on a miss', () => {
+    const m = hvm();
+    const p2m = new Int32Array(256);
+    for (let g = 0; g < 256; g++) p2m[g] = ((g + 0x100) << 4) | 7; // guest page g lives in frame g + 0x100
+    p2m[0x50] = (0x150 << 4) | 1; // read-only
+    p2m[0x60] = 0;
+    m.cpu.controls.p2m = p2m;
+    m.cpu.flushTlb();
+    m.load(0x101000, asm('mov eax, [0x2000]; mov [0x3000], eax; mov ebx, [0x50000]; mov [0x50004], ebx; hlt'));
+    m.w32(0x102000, 0xcafe);
+    m.cpu.eip = 0x1000;
+    expect(m.run()).toBe(ExitReason.EPT_VIOLATION);
+    expect(m.r32(0x103000)).toBe(0xcafe);
+    expect([m.cpu.exit.gpa, m.cpu.exit.access, m.cpu.exit.cr2]).toEqual([0x50004, 2, 0x50004]);
+    m.cpu.controls.p2m[0x50] = (0x150 << 4) | 7;
+    m.cpu.flushTlb();
+    expect(m.run()).toBe(ExitReason.HLT);
+    m.load(0x101000, asm('mov eax, [0x60000]'));
+    m.cpu.eip = 0x1000;
+    m.cpu.halted = false;
+    expect(m.run()).toBe(ExitReason.EPT_VIOLATION);
+    expect([m.cpu.exit.gpa, m.cpu.exit.access]).toEqual([0x60000, 1]);
+  });
+
+  it('the exception bitmap exits; other exceptions use the guest IDT', () => {
+    const m = hvm();
+    m.cpu.idtBase = 0x500;
+    m.cpu.idtLimit = 0xff;
+    writeTable(m, 0x500, [...new Array(6).fill([0, 0]), gate(0x08, 0x3000, 0x8e)]); // #UD -> 0x3000
+    m.load(0x3000, asm('mov ecx, 0x55; hlt'));
+    m.load(0x1000, [0x0f, 0x0b]);
+    m.cpu.eip = 0x1000;
+    expect(m.run()).toBe(ExitReason.HLT);
+    expect(m.cpu.regs[1]).toBe(0x55);
+    m.cpu.controls.exceptionBitmap = 1 << 6;
+    m.cpu.eip = 0x1000;
+    m.cpu.halted = false;
+    expect(m.run()).toBe(ExitReason.EXCEPTION);
+    expect([m.cpu.exit.vector, m.cpu.eip]).toEqual([6, 0x1000]);
+  });
+
+  it('injects an event through the guest IDT and exits on an interrupt window', () => {
+    const m = hvm();
+    m.cpu.idtBase = 0x500;
+    m.cpu.idtLimit = 0x1ff;
+    const idt: Array<[number, number]> = new Array(0x21).fill([0, 0]);
+    idt[0x20] = gate(0x08, 0x3000, 0x8e);
+    writeTable(m, 0x500, idt);
+    m.load(0x3000, asm('mov edx, 0x77; iretd'));
+    m.load(0x1000, asm('mov eax, 1; sti; nop; nop; hlt'));
+    m.cpu.eip = 0x1000;
+    m.cpu.regs[4] = 0x8000;
+    m.cpu.injectEvent(0x20, 0);
+    m.cpu.controls.exitOnInterruptWindow = true;
+    expect(m.run()).toBe(ExitReason.INTERRUPT_WINDOW);
+    expect(m.cpu.regs[2]).toBe(0x77); // the injected handler ran before the window opened
+    expect(m.cpu.eip).toBe(0x1007); // after STI and the instruction in its shadow
+    m.cpu.controls.exitOnInterruptWindow = false;
+    expect(m.run()).toBe(ExitReason.HLT);
+  });
+});
