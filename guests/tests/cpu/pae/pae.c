@@ -140,6 +140,23 @@ static void reserved_bits(void)
     write_cr3(cr3);
 }
 
+static void pdpt_checks(void)
+{
+    test_section("the PDPT");
+    /* A copy of the PDPT at a 32-byte aligned address that is not page aligned: CR3 bits
+     * 5-11 select it in PAE mode. Its entry 2 (0x80000000-0xbfffffff) is made not present. */
+    uint64_t *copy = (uint64_t *)((uint8_t *)page_alloc() + 0x60);
+    for (int i = 0; i < 4; i++) copy[i] = pdpt[i];
+    copy[2] = 0;
+    uint32_t cr3 = read_cr3();
+    write_cr3((uint32_t)copy);
+    CHECK_EQ(rd(PAGE(0) + 8), 0xfeedf00d, "CR3 at a 32-byte aligned PDPT (offset 0x60 in its page)");
+    rd(LARGE_VA + 0x10);
+    check_pf(0, LARGE_VA + 0x10, "a not-present PDPTE: #PF, error 0");
+    write_cr3(cr3);
+    CHECK_EQ(rd(LARGE_VA + (uint32_t)frame[0] + 8), 0xfeedf00d, "back on the full PDPT");
+}
+
 static void nx(void)
 {
     test_section("execute disable");
@@ -211,6 +228,7 @@ int kmain(uint32_t magic, uint32_t info)
     setup();
     translation();
     reserved_bits();
+    pdpt_checks();
     nx();
     high_physical();
     paging_disable();

@@ -150,6 +150,22 @@ static uint32_t jump_to(uint32_t target)
     return 0;
 }
 
+static void pse_off(void)
+{
+    test_section("PS is ignored while CR4.PSE = 0");
+    uint32_t va = 0x60000000u;
+    uint32_t *pt = page_alloc();
+    pt[3] = (uint32_t)frame[3] | PTE_P | PTE_W;
+    *(volatile uint32_t *)frame[3] = 0x0dd5f00d;
+    pd[va >> 22] = (uint32_t)pt | PTE_P | PTE_W | PTE_PS;
+    write_cr4(read_cr4() & ~CR4_PSE);
+    invlpg(va + 0x3000);
+    CHECK_EQ(rd(va + 0x3000), 0x0dd5f00d, "the PDE is used as a page-table pointer");
+    write_cr4(read_cr4() | CR4_PSE);
+    pd[va >> 22] = 0;
+    invlpg(va + 0x3000);
+}
+
 static void fetches(void)
 {
     test_section("instruction fetch");
@@ -306,6 +322,7 @@ int kmain(uint32_t magic, uint32_t info)
     setup();
     translation();
     fault_codes();
+    pse_off();
     fetches();
     straddling_data();
     accessed_dirty();

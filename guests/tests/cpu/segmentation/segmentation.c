@@ -290,6 +290,8 @@ static void far_transfers(void)
     check_fault(13, GDT_SEL(S_CODE3, 0), "ljmp to DPL 3 non-conforming code from CPL 0: #GP (before presence)");
     far_jump(GDT_SEL(S_CODE3, 3));
     check_fault(13, GDT_SEL(S_CODE3, 0), "ljmp cannot change CPL to 3: #GP(selector)");
+    far_jump(SEL_KCODE | 3);
+    check_fault(13, SEL_KCODE, "ljmp to non-conforming code with RPL > CPL: #GP(selector)");
     gdt_set(GDT_FREE + 18, 0, 0xfffff, ACC_S | ACC_CODE | ACC_READ, FLG_G | FLG_DB);
     far_jump(GDT_SEL(GDT_FREE + 18, 0));
     check_fault(11, GDT_SEL(GDT_FREE + 18, 0), "ljmp to not-present code: #NP(selector)");

@@ -154,6 +154,14 @@ static void save_areas(void)
     CHECK_EQ(fnstsw() & 0x3800, 6 << 11, "frstor brought TOP back");
     __asm__ volatile("fninit");
 
+    test_section("fnstenv: last instruction pointer");
+    uint32_t fld_at;
+    __asm__ volatile("fninit\n\tmovl $.Lfld%=, %0\n.Lfld%=:\n\tfld1\n\tfnstenv %1\n\tfninit"
+                     : "=&r"(fld_at), "=m"(fn_area) : : "memory");
+    CHECK_EQ(rd16(fn_area, 0), 0x037f, "FCW at 0 of the 28-byte environment");
+    CHECK_EQ(rd32(fn_area, 12), fld_at, "FIP at 12: the last x87 instruction (fld1), not fnstenv");
+    CHECK_EQ(rd16(fn_area, 16), SEL_KCODE, "FCS at 16");
+
     test_section("fxsave image");
     if (!cpu_has(CPUID_FXSR)) test_skip("no FXSR");
     write_cr4(read_cr4() | CR4_OSFXSR);
