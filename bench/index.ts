@@ -4,13 +4,14 @@
  * never in timed unit tests.
  */
 import { abiLayoutSuite } from './abi_layout.ts';
+import { cpuMipsSuite } from './cpu_mips.ts';
 export interface BenchSuite {
   readonly name: string;
   readonly description: string;
   run(log: (line: string) => void): Promise<void>;
 }
 
-const SUITES: readonly BenchSuite[] = [abiLayoutSuite];
+const SUITES: readonly BenchSuite[] = [abiLayoutSuite, cpuMipsSuite];
 
 export async function runBenchmarks(names: readonly string[]): Promise<number> {
   const log = (line: string): void => void process.stdout.write(`${line}\n`);

@@ -22,6 +22,8 @@ import { readFile } from 'node:fs/promises';
 import { VirtualClock, type Clock } from '../../hw/clock.ts';
 import { ExitReason } from '../../hw/cpu/exit.ts';
 import { BarePc } from './bare_pc.ts';
+
+export { BarePc };
 import { HostClock } from './host_clock.ts';
 import { BootError } from './multiboot.ts';
 
@@ -52,6 +54,10 @@ export interface RunBareOptions {
   onSerial?: (text: string) => void;
   /** Keep the whole serial transcript in the result (default true). */
   collectSerial?: boolean;
+  /** Called synchronously for every COM1 byte as the guest writes it (precise timestamps). */
+  onSerialByte?: (byte: number) => void;
+  /** Called with the machine after the kernel is loaded, before it runs (benchmarks, tracing). */
+  onBoot?: (pc: BarePc) => void;
 }
 
 export interface RunBareResult {
@@ -82,6 +88,7 @@ export async function runBare(opts: RunBareOptions): Promise<RunBareResult> {
     clock,
     onSerial: (b) => {
       pendingOut += String.fromCharCode(b);
+      opts.onSerialByte?.(b);
     },
   });
   const flushOut = (): void => {
@@ -91,6 +98,7 @@ export async function runBare(opts: RunBareOptions): Promise<RunBareResult> {
     pendingOut = '';
   };
   pc.boot(image, opts.cmdline ?? '');
+  opts.onBoot?.(pc);
   const cpu = pc.cpu;
   const limit = opts.maxInstructions ?? Infinity;
   const t0 = performance.now();

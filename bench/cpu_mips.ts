@@ -1,0 +1,122 @@
+/**
+ * cpu_mips: guest MIPS of the CPU-bound benchmark kernel (guests/bench, the same workload as
+ * shared/bench) on `runBare`, and the same image on qemu-system-i386 in the same run.
+ *
+ * work_s is host time between the guest's "BENCH START" and "BENCH DONE" lines (so boot and
+ * loading are excluded, as shared/bench/run.sh does); MIPS = retired instructions in that
+ * window / work_s, counted by the emulator (REP = 1). Where guests/bench/expected.json has a
+ * callgrind count for the chosen iteration count it is printed too, and the two must agree
+ * within the kernel's printing overhead. QEMU's MIPS uses the same instruction count.
+ *
+ * Iterations: TSXEN_BENCH_ITERS (default 200000, ~311M instructions). Runs: TSXEN_BENCH_RUNS
+ * (default 3; the median is reported).
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { BenchSuite } from './index.ts';
+import { runBare } from '../src/host/bare/run_bare.ts';
+
+const ELF = fileURLToPath(new URL('../guests/build/bench.elf', import.meta.url));
+const EXPECTED = fileURLToPath(new URL('../guests/bench/expected.json', import.meta.url));
+
+interface Sample {
+  workS: number;
+  instructions: number;
+  checksum: string;
+}
+
+async function runTsxen(iters: number): Promise<Sample> {
+  let t0 = 0, t1 = 0, i0 = 0, i1 = 0;
+  let text = '';
+  let cpuRef: { instructions: number } | null = null;
+  const r = await runBare({
+    kernel: ELF,
+    cmdline: `iters=${iters}`,
+    memoryMiB: 32,
+    collectSerial: true,
+    onBoot: (pc) => { cpuRef = pc.cpu; },
+    onSerialByte: (b) => {
+      text += String.fromCharCode(b);
+      if (b !== 10) return;
+      if (t0 === 0 && text.includes('BENCH START')) {
+        t0 = performance.now();
+        i0 = cpuRef!.instructions;
+      }
+      if (t1 === 0 && text.includes('BENCH DONE')) {
+        t1 = performance.now();
+        i1 = cpuRef!.instructions;
+      }
+    },
+  });
+  if (r.reason !== 'exit' || t1 === 0) throw new Error(`bench kernel did not finish: ${r.reason}\n${r.serial}`);
+  return { workS: (t1 - t0) / 1000, instructions: i1 - i0, checksum: /BENCH DONE ([0-9a-f]+)/.exec(r.serial)![1]! };
+}
+
+function runQemu(iters: number): Promise<{ workS: number; checksum: string } | null> {
+  return new Promise((resolve) => {
+    const args = ['-kernel', ELF, '-append', `iters=${iters}`, '-cpu', 'pentium3,+pae,+nx,+sep,+fxsr,+pge,+pse', '-m', '32',
+      '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-serial', 'stdio', '-display', 'none', '-monitor', 'none',
+      '-net', 'none', '-no-reboot'];
+    let child;
+    try {
+      child = spawn('qemu-system-i386', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+    } catch {
+      resolve(null);
+      return;
+    }
+    let text = '', t0 = 0, t1 = 0;
+    child.on('error', () => resolve(null));
+    child.stdout.on('data', (b: Buffer) => {
+      text += b.toString('latin1');
+      if (t0 === 0 && text.includes('BENCH START')) t0 = performance.now();
+      if (t1 === 0 && text.includes('BENCH DONE')) t1 = performance.now();
+    });
+    child.on('close', () => {
+      const m = /BENCH DONE ([0-9a-f]+)/.exec(text);
+      resolve(t1 > 0 && m ? { workS: (t1 - t0) / 1000, checksum: m[1]! } : null);
+    });
+  });
+}
+
+const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
+
+export const cpuMipsSuite: BenchSuite = {
+  name: 'cpu_mips',
+  description: 'guest MIPS on the CPU-bound benchmark kernel (tsxen bare vs qemu-system-i386 TCG)',
+  async run(log) {
+    if (!existsSync(ELF)) {
+      log(`  skipped: ${ELF} is missing (make -C guests)`);
+      return;
+    }
+    const iters = Number(process.env.TSXEN_BENCH_ITERS ?? 200000);
+    const runs = Number(process.env.TSXEN_BENCH_RUNS ?? 3);
+    const expected = JSON.parse(readFileSync(EXPECTED, 'utf8')) as { runs: Record<string, { checksum: string; instructions: number }> };
+    const rec = expected.runs[String(iters)];
+    const t: Sample[] = [];
+    for (let k = 0; k < runs; k++) {
+      const s = await runTsxen(iters);
+      t.push(s);
+      log(`  tsxen run ${k + 1}: ${(s.instructions / s.workS / 1e6).toFixed(1)} MIPS (work ${s.workS.toFixed(2)} s, ${s.instructions} instructions, checksum ${s.checksum})`);
+    }
+    const instr = t[0]!.instructions;
+    const tsxenMips = median(t.map((s) => s.instructions / s.workS / 1e6));
+    if (rec) {
+      const ok = t.every((s) => s.checksum === rec.checksum);
+      log(`  checksum ${ok ? 'matches' : 'DIFFERS from'} the recorded ${rec.checksum}; retired ${instr} vs callgrind ${rec.instructions}`);
+    }
+    log(`  tsxen: ${tsxenMips.toFixed(1)} MIPS (median of ${runs}, iters=${iters})`);
+    const q: number[] = [];
+    for (let k = 0; k < runs; k++) {
+      const r = await runQemu(iters);
+      if (!r) break;
+      q.push(instr / r.workS / 1e6);
+    }
+    if (q.length === 0) {
+      log('  qemu-system-i386 not available: no baseline');
+      return;
+    }
+    const qm = median(q);
+    log(`  qemu TCG: ${qm.toFixed(1)} MIPS (median of ${q.length}); tsxen/qemu = ${(tsxenMips / qm).toFixed(3)}`);
+  },
+};
