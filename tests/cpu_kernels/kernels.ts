@@ -41,6 +41,7 @@ export const KERNELS: readonly KernelSpec[] = [
   { name: 'cpu-irq', topic: 'PIT + 8259 PIC: IF, STI and MOV SS shadows, POPF, HLT wake-up, mask, in-service/EOI', expect: 'success' },
   { name: 'cpu-x87', topic: 'CR0.TS/MP/EM and #NM, OSFXSR, #MF vs FERR#/IRQ 13, fnsave/fxsave layouts', expect: 'success', qemuCmdline: 'qemu-no-ferr=1' },
   { name: 'cpu-v86', topic: 'virtual-8086 mode: entry/exit, IOPL-sensitive instructions, INT n via the IDT, I/O bitmap', expect: 'success' },
+  { name: 'cpu-debug', topic: 'debug registers: instruction and data breakpoints, RF, DR6/DR7 bits, GD, DR4/DR5 and CR4.DE', expect: 'success' },
   { name: 'cpu-tasks', topic: 'task switches by jmp/call/int/iret, TSS and task gates, busy bit, NT, back-link, LDTR, CR0.TS', expect: 'success' },
   { name: 'cpu-triple-fault', topic: 'a fault while delivering #DF shuts the machine down', expect: 'shutdown', shutdownMarker: 'triple fault next' },
 ];

@@ -46,6 +46,11 @@ void trap_dispatch(struct trap_frame *f)
         handlers[f->vector](f);
         return;
     }
+    trap_default(f);
+}
+
+void trap_default(struct trap_frame *f)
+{
     if (trap_resume_eip) {
         trap_last.vector = f->vector;
         trap_last.error = f->error;

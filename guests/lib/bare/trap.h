@@ -53,6 +53,9 @@ void trap_set_handler(int vec, trap_handler_t h);
 __attribute__((noreturn)) void trap_fatal(struct trap_frame *f, const char *why);
 /* The C side of the common entry (called from trap.S). */
 void trap_dispatch(struct trap_frame *f);
+/* What the entry does without a handler: resume at an armed TRY, else trap_fatal. A
+ * handler may call it for the cases it does not handle itself. */
+void trap_default(struct trap_frame *f);
 /* The #DF task's C side (called from trap.S on the double-fault task's stack). */
 void trap_double_fault(uint32_t error);
 

@@ -394,6 +394,53 @@ static void lar_lsl_verr_verw_arpl(void)
     CHECK(dst == 0x13 && !z, "arpl leaves a higher RPL alone and clears ZF");
 }
 
+#define S_LDT (GDT_FREE + 19)
+#define S_LDT_NP (GDT_FREE + 20)
+static uint64_t ldt[4] __attribute__((aligned(8)));
+static uint32_t ldt_word = 0x1d7d47a;
+
+static void lldt_try(uint16_t sel) { __asm__ volatile(TRY("lldt %0") : : "r"(sel) : "memory"); }
+static uint32_t u_lldt(uint32_t sel)
+{
+    lldt_try((uint16_t)sel);
+    return 0;
+}
+
+static void local_descriptor_table(void)
+{
+    test_section("the LDT");
+    ldt[1] = desc_make((uint32_t)&ldt_word, 3, ACC_P | ACC_S | ACC_WRITE, FLG_DB);
+    ldt[2] = desc_make(0, 0xfffff, ACC_P | ACC_S | ACC_WRITE | ACC_DPL(3), FLG_G | FLG_DB);
+    gdt_set(S_LDT, (uint32_t)ldt, sizeof(ldt) - 1, ACC_P | SYS_LDT, 0);
+    gdt_set(S_LDT_NP, (uint32_t)ldt, sizeof(ldt) - 1, SYS_LDT, 0);
+    lldt_try(0);
+    check_no_fault("lldt with a null selector is allowed");
+    load_es(0x0c);
+    check_fault(13, 0x0c, "then an LDT selector faults: #GP(selector with TI)");
+    lldt_try(SEL_TSS);
+    check_fault(13, SEL_TSS, "lldt of a TSS descriptor: #GP(selector)");
+    lldt_try(GDT_SEL(S_LDT_NP, 0));
+    check_fault(11, GDT_SEL(S_LDT_NP, 0), "lldt of a not-present LDT: #NP(selector)");
+    lldt_try(GDT_SEL(S_LDT, 0) | 4);
+    check_fault(13, GDT_SEL(S_LDT, 0) | 4, "lldt with TI=1: #GP(selector)");
+    ring_call(3, u_lldt, GDT_SEL(S_LDT, 0), 0x2);
+    check_fault(13, 0, "lldt at CPL 3: #GP(0)");
+    lldt_try(GDT_SEL(S_LDT, 0));
+    check_no_fault("lldt of an LDT descriptor");
+    uint16_t l;
+    __asm__ volatile("sldt %0" : "=r"(l));
+    CHECK_EQ(l, GDT_SEL(S_LDT, 0), "sldt reads it back");
+    load_es(0x0c);
+    check_no_fault("ES = LDT entry 1");
+    CHECK_EQ(es_read32(0), 0x1d7d47a, "reads through the LDT descriptor's base");
+    load_es(0x1c);
+    check_fault(13, 0x1c, "a selector past the LDT limit: #GP(selector)");
+    ring_call(3, u_load_es, 0x17, 0x2);
+    check_no_fault("CPL 3 loads a DPL 3 LDT data segment");
+    reset_es();
+    lldt_try(0);
+}
+
 int kmain(uint32_t magic, uint32_t info)
 {
     (void)magic;
@@ -407,6 +454,7 @@ int kmain(uint32_t magic, uint32_t info)
     bases();
     far_transfers();
     lar_lsl_verr_verw_arpl();
+    local_descriptor_table();
     return test_finish();
 }
 
