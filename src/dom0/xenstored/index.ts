@@ -15,3 +15,9 @@ export { DomainTable, XsDomain, type XsDomainState, type XsPlatform } from './do
 export { defaultQuotas, type XsQuotas } from './quota.ts';
 export { checkStore } from './store_check.ts';
 export type { Connection, XsTransport } from './connection.ts';
+export {
+  createDevice, createDomainTree, removeDevice, removeDomainTree, withTransaction, backendPath, frontendPath, vmPath,
+  type DeviceSpec, type DomainTreeSpec,
+} from './domain_tree.ts';
+export { XsClient, type XsByteChannel, type XsReply } from './xs_client.ts';
+export { RingFrontend, type XsGuestEventChannel } from './ring_frontend.ts';
