@@ -38,7 +38,7 @@ describe.skipIf(qemuUnavailable() !== null)(`cpu kernels on qemu-system-i386 ${q
     it(`${k.name}: ${k.topic}`, async () => {
       const r = await qemuRun(k);
       expect(endingProblem(k, r), r.output).toBe('');
-    });
+    }, 120_000);
   }
 });
 
@@ -59,6 +59,6 @@ describe('cpu kernels on tsxen', () => {
       const tt = parseTranscript(t.output);
       expect(tt.deviations, 'tsxen must pass the checks QEMU is known to get wrong').toEqual([]);
       expect(compareTranscripts(parseTranscript(q.output), tt)).toEqual([]);
-    });
+    }, 240_000);
   }
 });
