@@ -40,6 +40,12 @@ describe('benchmark kernel', () => {
     }
   }, 240_000);
 
+  it.skipIf(qemuUnavailable() !== null)('iters= is read as a whole word of the Multiboot command line', async () => {
+    const r = await runQemu(BENCH_ELF, 'xiters=7 iters=300 other=1', 60_000);
+    expect(r.output.split('\n')[0]).toBe('BENCH START iters=300');
+    expect(benchChecksum(r.output)).toBe(runNative(300).checksum);
+  }, 90_000);
+
   it.skipIf(valgrindUnavailable() !== null)(`callgrind counts the recorded instructions for iters=${small}`, () => {
     const c = callgrindCount(small);
     const e = expected.runs[String(small)]!;
