@@ -2,15 +2,16 @@
  * Hardware task switching: JMP, CALL and INT through TSS descriptors and task gates (GDT
  * and IDT), IRET with NT back along the link, the busy bit and NT rules that go with each
  * (JMP clears the old task's busy bit, CALL keeps it, sets NT and the back-link), what is
- * saved into the old TSS and loaded from the new one (registers, EIP, LDTR, CR0.TS), the
- * faults of a bad switch (busy, short limit, not present, DPL, dead back-link), and a
- * task running at CPL 3.
+ * saved into the old TSS and loaded from the new one (registers, EIP, LDTR, CR3, CR0.TS),
+ * nested CALLs unwound by IRETs, the faults of a bad switch (busy, short limit, not
+ * present, DPL, dead back-link), and a task running at CPL 3.
  *
  * Each task body is an endless loop: entering a task resumes it where it last switched
  * away, so one iteration is one visit.
  */
 #include "bare/bare.h"
 #include "bare/desc.h"
+#include "bare/paging.h"
 #include "bare/test.h"
 #include "bare/trap.h"
 #include "bare/x86.h"
@@ -26,8 +27,14 @@ int kmain(uint32_t magic, uint32_t info);
 #define TSS_D (GDT_FREE + 6)
 #define TG_MAIN3 (GDT_FREE + 7)
 #define TSS_C (GDT_FREE + 8)
+#define TSS_E (GDT_FREE + 9)
+#define TSS_F (GDT_FREE + 10)
+#define TSS_G (GDT_FREE + 11)
 
-static struct tss32 tss_a, tss_b, tss_c, tss_d, tss_spare;
+static struct tss32 tss_a, tss_b, tss_c, tss_d, tss_e, tss_f, tss_g, tss_spare;
+static uint8_t stack_e[4096] __attribute__((aligned(16)));
+static uint8_t stack_f[4096] __attribute__((aligned(16)));
+static uint8_t stack_g[4096] __attribute__((aligned(16)));
 static uint8_t stack_a[4096] __attribute__((aligned(16)));
 static uint8_t stack_b[4096] __attribute__((aligned(16)));
 static uint8_t stack_c[4096] __attribute__((aligned(16)));
@@ -116,6 +123,46 @@ __attribute__((noreturn)) static void task_d(void)
     }
 }
 
+/* E calls F (a nested task call), F irets to E, E irets to main. */
+static volatile uint32_t e_link, f_link, f_busy_main, f_busy_e, f_busy_f, f_visits, e_after_f;
+__attribute__((noreturn)) static void task_e(void)
+{
+    for (;;) {
+        struct __attribute__((packed)) {
+            uint32_t off;
+            uint16_t sel;
+        } p = { 0, GDT_SEL(TSS_F, 0) };
+        e_link = tss_e.link;
+        __asm__ volatile("lcall *%0" : : "m"(p) : "memory");
+        e_after_f = f_visits;
+        __asm__ volatile("iret" ::: "memory");
+    }
+}
+
+__attribute__((noreturn)) static void task_f(void)
+{
+    for (;;) {
+        f_visits++;
+        f_link = tss_f.link;
+        f_busy_main = (uint32_t)gdt_tss_busy(5);
+        f_busy_e = (uint32_t)gdt_tss_busy(TSS_E);
+        f_busy_f = (uint32_t)gdt_tss_busy(TSS_F);
+        __asm__ volatile("iret" ::: "memory");
+    }
+}
+
+/* G runs on its own page tables: the switch loads CR3 from its TSS. */
+#define G_VA 0x40000000u
+static volatile uint32_t g_read, g_cr3;
+__attribute__((noreturn)) static void task_g(void)
+{
+    for (;;) {
+        g_read = *(volatile uint32_t *)G_VA;
+        g_cr3 = read_cr3();
+        __asm__ volatile("iret" ::: "memory");
+    }
+}
+
 static void tss_init(struct tss32 *t, void (*entry)(void), uint8_t *stack, int ring)
 {
     for (unsigned i = 0; i < sizeof(*t); i++) ((uint8_t *)t)[i] = 0;
@@ -150,6 +197,12 @@ static void setup(void)
     gdt_set_tss(TSS_D, &tss_d, TSS32_SIZE, 0);
     gdt_set_taskgate(TG_MAIN3, SEL_TSS, 3);
     gdt_set_tss(TSS_C, &tss_c, TSS32_SIZE, 0);
+    tss_init(&tss_e, task_e, stack_e, 0);
+    tss_init(&tss_f, task_f, stack_f, 0);
+    tss_init(&tss_g, task_g, stack_g, 0);
+    gdt_set_tss(TSS_E, &tss_e, TSS32_SIZE, 0);
+    gdt_set_tss(TSS_F, &tss_f, TSS32_SIZE, 0);
+    gdt_set_tss(TSS_G, &tss_g, TSS32_SIZE, 0);
 }
 
 static void jmp_switch(void)
@@ -215,6 +268,49 @@ static void call_and_gates(void)
     __asm__ volatile("clts");
 }
 
+static void nested_calls(void)
+{
+    test_section("nested task calls");
+    struct __attribute__((packed)) {
+        uint32_t off;
+        uint16_t sel;
+    } p = { 0, GDT_SEL(TSS_E, 0) };
+    __asm__ volatile("lcall *%0" : : "m"(p) : "memory");
+    CHECK_EQ(e_link, SEL_TSS, "E's back-link names main");
+    CHECK_EQ(f_link, GDT_SEL(TSS_E, 0), "F's back-link names E");
+    CHECK(f_busy_main && f_busy_e && f_busy_f, "while F runs, main, E and F are all busy");
+    CHECK_EQ(e_after_f, 1, "F's iret returned to E");
+    CHECK(!gdt_tss_busy(TSS_E) && !gdt_tss_busy(TSS_F) && gdt_tss_busy(5), "after both irets only main is busy");
+    __asm__ volatile("clts");
+}
+
+static uint32_t frame_main[1024] __attribute__((aligned(4096))) = { 0x11110000 };
+static uint32_t frame_g[1024] __attribute__((aligned(4096))) = { 0x22220000 };
+
+static void task_cr3(void)
+{
+    test_section("a task switch loads CR3");
+    uint32_t *pd_main = pt32_new(), *pd_g = pt32_new();
+    pt32_identity(pd_main, 0, 8u << 20, PTE_P | PTE_W);
+    pt32_identity(pd_g, 0, 8u << 20, PTE_P | PTE_W);
+    pt32_map(pd_main, G_VA, (uint32_t)frame_main, PTE_P | PTE_W);
+    pt32_map(pd_g, G_VA, (uint32_t)frame_g, PTE_P | PTE_W);
+    tss_g.cr3 = (uint32_t)pd_g;
+    paging_enable((uint32_t)pd_main, 0);
+    CHECK_EQ(*(volatile uint32_t *)G_VA, 0x11110000, "main sees its own mapping");
+    struct __attribute__((packed)) {
+        uint32_t off;
+        uint16_t sel;
+    } p = { 0, GDT_SEL(TSS_G, 0) };
+    __asm__ volatile("lcall *%0" : : "m"(p) : "memory");
+    CHECK_EQ(g_cr3, (uint32_t)pd_g, "G ran with CR3 from its TSS");
+    CHECK_EQ(g_read, 0x22220000, "and saw its own mapping");
+    CHECK_EQ(read_cr3(), (uint32_t)pd_main, "the iret back loaded main's CR3");
+    CHECK_EQ(*(volatile uint32_t *)G_VA, 0x11110000, "main sees its mapping again");
+    paging_disable();
+    __asm__ volatile("clts");
+}
+
 static void bad_switches(void)
 {
     test_section("switches that fault");
@@ -265,6 +361,8 @@ int kmain(uint32_t magic, uint32_t info)
     setup();
     jmp_switch();
     call_and_gates();
+    nested_calls();
+    task_cr3();
     bad_switches();
     ring3_task();
     return test_finish();
