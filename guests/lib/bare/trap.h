@@ -8,8 +8,12 @@
  * the common entry records vector, error code, CR2, EIP and CS in trap_last, and resumes
  * at the instruction after insn with the faulting instruction's effects undone (the
  * architecture guarantees a fault leaves state as before the instruction). trap_last
- * .vector is TRAP_NONE when nothing fired. trap_insn_eip is the address of insn, so a
- * check can confirm the saved EIP of a fault (the instruction) or a trap (the next one).
+ * .vector is TRAP_NONE when nothing fired. trap_insn_eip is the address of insn and
+ * trap_done_eip the address after it, so a check can confirm the saved EIP of a fault (the
+ * instruction) or a trap (the next one). Resuming clears EFLAGS.TF in the frame, so a
+ * single-step test ends at its first #DB. Only registers are put back by the fault, not
+ * ESP changes made by earlier instructions inside insn (or by a CALL whose target then
+ * faults): such a TRY restores ESP itself.
  *
  * Faults not expected (no handler, nothing armed) print the frame and end the test with
  * "Test result: ERROR". Software INT n to a vector whose exception pushes an error code
