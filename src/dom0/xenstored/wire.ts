@@ -91,13 +91,20 @@ export class MessageReader {
 /** Encode one message (header + payload). */
 export function encodeMessage(type: number, reqId: number, txId: number, payload: Uint8Array): Uint8Array {
   const out = new Uint8Array(XSD_SOCKMSG_SIZE + payload.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, type, true);
-  v.setUint32(4, reqId >>> 0, true);
-  v.setUint32(8, txId >>> 0, true);
-  v.setUint32(12, payload.length, true);
+  putU32(out, 0, type);
+  putU32(out, 4, reqId);
+  putU32(out, 8, txId);
+  putU32(out, 12, payload.length);
   out.set(payload, XSD_SOCKMSG_SIZE);
   return out;
+}
+
+/** Little-endian uint32 store without a DataView (one less allocation per message). */
+function putU32(b: Uint8Array, off: number, v: number): void {
+  b[off] = v;
+  b[off + 1] = v >>> 8;
+  b[off + 2] = v >>> 16;
+  b[off + 3] = v >>> 24;
 }
 
 /** Bytes of a latin1 string (one byte per char; chars above 0xff never occur here). */
