@@ -5,13 +5,14 @@
  */
 import { abiLayoutSuite } from './abi_layout.ts';
 import { cpuMipsSuite } from './cpu_mips.ts';
+import { xenstoreSuite } from './xenstore.ts';
 export interface BenchSuite {
   readonly name: string;
   readonly description: string;
   run(log: (line: string) => void): Promise<void>;
 }
 
-const SUITES: readonly BenchSuite[] = [abiLayoutSuite, cpuMipsSuite];
+const SUITES: readonly BenchSuite[] = [abiLayoutSuite, cpuMipsSuite, xenstoreSuite];
 
 export async function runBenchmarks(names: readonly string[]): Promise<number> {
   const log = (line: string): void => void process.stdout.write(`${line}\n`);
