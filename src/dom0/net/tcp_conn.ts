@@ -23,6 +23,10 @@
  * - Every owner callback (events) is made after the connection's state is consistent; an
  *   owner may call send()/close()/abort() from inside one.
  * - Guest input never throws: unacceptable segments get the RFC's answer (ACK, RST, drop).
+ * - Re-entrancy: an emit may make the peer answer synchronously (the bridge delivers a reply
+ *   to a port while that port is still inside its send()), so every state change a segment
+ *   implies (snd.nxt, timers, FIN state, closing) is made before the segment is emitted,
+ *   and code after an emit re-checks whether the connection closed meanwhile.
  */
 import { ByteQueue } from './byte_queue.ts';
 import type { TcpSegment } from './tcp_wire.ts';
@@ -194,8 +198,9 @@ export class TcpConn implements Timed {
 
   refuse(): void {
     this._assertState(TcpState.SynPending, 'refuse');
-    this._out.emit(this, TH_RST | TH_ACK, 0, this.rcvNxt, 0, 0, -1, 0, 0);
+    const ack = this.rcvNxt;
     this._finish('refused');
+    this._out.emit(this, TH_RST | TH_ACK, 0, ack, 0, 0, -1, 0, 0);
   }
 
   // ---- owner operations -------------------------------------------------------------------
@@ -360,7 +365,7 @@ export class TcpConn implements Timed {
       case TcpState.FinWait1: if (finAcked) this.state = TcpState.FinWait2; break;
       case TcpState.Closing: if (finAcked) this._enterTimeWait(); break;
       case TcpState.LastAck: if (finAcked) { this._finish('closed'); return false; } break;
-      case TcpState.TimeWait: this._sendAck(); this._enterTimeWait(); break; // a retransmitted FIN
+      case TcpState.TimeWait: this._enterTimeWait(); this._sendAck(); break; // a retransmitted FIN
       default:
     }
     return true;
@@ -378,9 +383,10 @@ export class TcpConn implements Timed {
     this._retries = 0;
     if (this._rttStartNs >= 0 && lt(this._rttSeq, ack)) { this._rttSample(now - this._rttStartNs); this._rttStartNs = -1; }
     const mss = this.effectiveMss;
+    let partialAck = false;
     if (this._inRecovery) {
       if (le(this._recover, ack)) { this._inRecovery = false; this.cwnd = this.ssthresh; }
-      else { this._retransmitOne(); this.cwnd = Math.max(mss, this.cwnd - acked + mss); } // NewReno partial ack
+      else { partialAck = true; this.cwnd = Math.max(mss, this.cwnd - acked + mss); } // NewReno
     } else if (this.cwnd < this.ssthresh) {
       this.cwnd += Math.min(acked, mss); // slow start
     } else {
@@ -389,7 +395,8 @@ export class TcpConn implements Timed {
     this._dupAcks = 0;
     this._rtoAt = this.sndUna === this._sndMax ? Infinity : now + this.rto;
     this._schedule();
-    if (this._sendSpaceBlocked && this._sndQ.length <= this.cfg.sndBuf / 2) {
+    if (partialAck) this._retransmitOne();
+    if (this._sendSpaceBlocked && this._sndQ.length <= this.cfg.sndBuf / 2 && !this._isClosed()) {
       this._sendSpaceBlocked = false;
       this._ev.onSendSpace(this);
     }
@@ -403,8 +410,8 @@ export class TcpConn implements Timed {
       this.ssthresh = Math.max(flight >> 1, 2 * mss);
       this._inRecovery = true;
       this._recover = this._sndMax;
-      this._retransmitOne();
       this.cwnd = this.ssthresh + 3 * mss;
+      this._retransmitOne();
     } else if (this._dupAcks > 3) {
       this.cwnd += mss;
     }
@@ -482,7 +489,6 @@ export class TcpConn implements Timed {
   private _peerFin(): void {
     this._oooFin = -1;
     this.rcvNxt = add(this.rcvNxt, 1);
-    this._sendAck();
     switch (this.state) {
       case TcpState.Established: this.state = TcpState.CloseWait; break;
       case TcpState.FinWait1:
@@ -492,7 +498,8 @@ export class TcpConn implements Timed {
       case TcpState.FinWait2: this._enterTimeWait(); break;
       default:
     }
-    this._ev.onPeerFin(this);
+    this._sendAck();
+    if (!this._isClosed()) this._ev.onPeerFin(this);
   }
 
   // ---- output -----------------------------------------------------------------------------
@@ -517,10 +524,13 @@ export class TcpConn implements Timed {
         const len = Math.min(mss, unsent, room);
         // Sender SWS avoidance: no runt segment while a full one's worth is still coming.
         if (len < mss && len < unsent && inflight > 0) break;
-        if (this._rttStartNs < 0 && this.sndNxt === this._sndMax) { this._rttStartNs = this._now(); this._rttSeq = this.sndNxt; }
-        this._emitData(this.sndNxt, len, TH_ACK | (len === unsent ? TH_PSH : 0));
+        const seq = this.sndNxt;
+        if (this._rttStartNs < 0 && seq === this._sndMax) { this._rttStartNs = this._now(); this._rttSeq = seq; }
+        // State first, then the emit: the peer may answer synchronously (see the invariants).
         this._advanceNxt(len);
         this._armRto();
+        this._emitData(seq, len, TH_ACK | (len === unsent ? TH_PSH : 0));
+        if (this._isClosed()) return;
         continue;
       }
       if (unsent === 0 && this._finQueued && (!this._finSent || this.sndNxt === this._finSeq)) {
@@ -532,14 +542,15 @@ export class TcpConn implements Timed {
         }
         this._unackedSegs = 0;
         this._delAckAt = Infinity;
-        this._out.emit(this, TH_FIN | TH_ACK, this._finSeq, this.rcvNxt, this._advertise(), 0, -1, 0, 0);
         this._advanceNxt(1);
         this._armRto();
+        this._out.emit(this, TH_FIN | TH_ACK, this._finSeq, this.rcvNxt, this._advertise(), 0, -1, 0, 0);
+        if (this._isClosed()) return;
       }
       break;
     }
     if (this.sndWnd === 0 && this.sndNxt === this.sndUna && this._sndQ.length > 0 && this._persistAt === Infinity) {
-      this._persistAt = this._now() + Math.min(this.rto << this._persistBackoff, this.cfg.maxRtoNs);
+      this._persistAt = this._now() + Math.min(this.rto * (1 << this._persistBackoff), this.cfg.maxRtoNs);
       this._schedule();
     }
   }
@@ -570,8 +581,8 @@ export class TcpConn implements Timed {
   private _sendSyn(withAck: boolean): void {
     const win = Math.min(this.cfg.rcvBuf, 65535);
     const ws = withAck ? (this._peerOfferedWs ? this._offerShift : -1) : this._offerShift;
-    this._out.emit(this, TH_SYN | (withAck ? TH_ACK : 0), this.iss, withAck ? this.rcvNxt : 0, win, this.cfg.mss, ws, 0, 0);
     this._armRto();
+    this._out.emit(this, TH_SYN | (withAck ? TH_ACK : 0), this.iss, withAck ? this.rcvNxt : 0, win, this.cfg.mss, ws, 0, 0);
   }
 
   private _sendAck(): void {
@@ -649,6 +660,7 @@ export class TcpConn implements Timed {
     if (this.state === TcpState.Closed) return;
     if (now >= this._timeWaitAt) { this._timeWaitAt = Infinity; this._finish('closed'); return; }
     if (now >= this._delAckAt) { this._delAckAt = Infinity; if (this._synchronized()) this._sendAck(); }
+    if (this._isClosed()) return;
     if (now >= this._rtoAt) {
       this._rtoAt = Infinity;
       if (++this._retries > this.cfg.maxRetries) { this._reset('timeout'); return; }
@@ -666,15 +678,18 @@ export class TcpConn implements Timed {
         this.sndNxt = this.sndUna; // go back N; _output resends data, then the FIN
         this._output();
       }
-      this._armRto();
+      if (this._isClosed()) return;
+      if (this.sndUna !== this._sndMax) this._armRto();
     }
     if (now >= this._persistAt) {
       this._persistAt = Infinity;
       if (this.sndWnd === 0 && this._sndQ.length > 0 && this._synchronized()) {
         // Zero-window probe: an old sequence number makes the peer answer with its window.
-        this._out.emit(this, TH_ACK, add(this.sndUna, -1 >>> 0), this.rcvNxt, this._advertise(), 0, -1, 0, 0);
         if (this._persistBackoff < 6) this._persistBackoff++;
-        this._persistAt = now + Math.min(this.rto << this._persistBackoff, this.cfg.maxRtoNs);
+        this._persistAt = now + Math.min(this.rto * (1 << this._persistBackoff), this.cfg.maxRtoNs);
+        this._schedule();
+        this._out.emit(this, TH_ACK, add(this.sndUna, -1 >>> 0), this.rcvNxt, this._advertise(), 0, -1, 0, 0);
+        if (this._isClosed()) return;
       }
     }
     this._schedule();
@@ -682,10 +697,11 @@ export class TcpConn implements Timed {
 
   /** Send RST and close with `reason`. */
   private _reset(reason: TcpCloseReason): void {
-    if (this.state !== TcpState.SynSent && this.state !== TcpState.SynPending && this.state !== TcpState.TimeWait) {
-      this._out.emit(this, TH_RST | TH_ACK, this.sndNxt, this.rcvNxt, 0, 0, -1, 0, 0);
-    }
+    const rst = this.state !== TcpState.SynSent && this.state !== TcpState.SynPending && this.state !== TcpState.TimeWait;
+    const seq = this.sndNxt;
+    const ack = this.rcvNxt;
     this._finish(reason);
+    if (rst) this._out.emit(this, TH_RST | TH_ACK, seq, ack, 0, 0, -1, 0, 0);
   }
 
   /** State re-read through a call, so narrowing does not hide changes made by owner callbacks. */
