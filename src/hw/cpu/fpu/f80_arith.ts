@@ -19,26 +19,27 @@ import {
   BIAS, DE, IE, K_DENORMAL, K_INF, K_QNAN, K_UNSUPPORTED, K_ZERO, RC_DOWN, ZE,
   classify, deStops, propagateNaN1, propagateNaN2, setIndefinite, setOut,
 } from './f80.ts';
-import { normalize96, precisionBits, roundPack80, shiftRightJam96, w0, w1, w2 } from './f80_round.ts';
+import { normalize96, precisionBits, roundPack80, shiftRightJam96, W } from './f80_round.ts';
 
 const TWO32 = 4294967296;
 
-// Unpacked finite non-zero operand: biased exponent (may be < 1 for denormals) and a
-// normalized 64-bit significand (unsigned halves). Written by unpack(); live bindings.
-export let ue = 0;
-export let u0 = 0;
-export let u1 = 0;
+/**
+ * Unpacked finite non-zero operand, written by unpack(): U[0] = biased exponent (may be < 1
+ * for denormals), U[1]:U[2] = the normalized 64-bit significand (unsigned halves). Typed
+ * storage keeps the unsigned halves unboxed (see W in f80_round.ts).
+ */
+export const U = new Float64Array(3);
 
-/** Unpack a normal, denormal or pseudo-denormal value into ue/u0/u1, normalized. */
+/** Unpack a normal, denormal or pseudo-denormal value into U[0]/U[1]/U[2], normalized. */
 export function unpack(se: number, hi: number, lo: number): void {
   const e = se & 0x7fff;
-  u0 = hi >>> 0;
-  u1 = lo >>> 0;
-  if (e !== 0) { ue = e; return; }
+  U[1] = hi >>> 0;
+  U[2] = lo >>> 0;
+  if (e !== 0) { U[0] = e; return; }
   // Denormal: the exponent field 0 means 2^(1-BIAS); pseudo-denormals (J=1) are already normal.
-  const n = normalize96(u0, u1, 0);
-  u0 = w0; u1 = w1;
-  ue = 1 - n;
+  const n = normalize96(U[1] | 0, U[2] | 0, 0);
+  U[1] = W[0]; U[2] = W[1];
+  U[0] = 1 - n;
 }
 
 /** Shared special-operand screen: returns -1 when both operands are finite or infinite numbers. */
@@ -72,16 +73,16 @@ export function f80Add(aSe: number, aHi: number, aLo: number, bSe: number, bHi: 
       return flags;
     }
     unpack(aSe, aHi, aLo);
-    return flags | roundPack80(aSign, ue, u0, u1, 0, cw, bits);
+    return flags | roundPack80(aSign, U[0] | 0, U[1] | 0, U[2] | 0, 0, cw, bits);
   }
   if (ka === K_ZERO) {
     unpack(bSe, bHi, bLo);
-    return flags | roundPack80(bSign, ue, u0, u1, 0, cw, bits);
+    return flags | roundPack80(bSign, U[0] | 0, U[1] | 0, U[2] | 0, 0, cw, bits);
   }
   unpack(aSe, aHi, aLo);
-  let ea = ue, a0 = u0, a1 = u1;
+  let ea = U[0], a0 = U[1], a1 = U[2];
   unpack(bSe, bHi, bLo);
-  let eb = ue, b0 = u0, b1 = u1;
+  let eb = U[0], b0 = U[1], b1 = U[2];
   let sign = aSign;
   // Order by magnitude so the subtraction never goes negative.
   if (eb > ea || (eb === ea && (b0 > a0 || (b0 === a0 && b1 > a1)))) {
@@ -90,8 +91,8 @@ export function f80Add(aSe: number, aHi: number, aLo: number, bSe: number, bHi: 
     t = a1; a1 = b1; b1 = t;
     sign = bSign;
   }
-  shiftRightJam96(b0, b1, 0, ea - eb);
-  const c0 = w0, c1 = w1, c2 = w2;
+  shiftRightJam96(b0 | 0, b1 | 0, 0, ea - eb);
+  const c0 = W[0], c1 = W[1], c2 = W[2];
   let r0: number, r1: number, r2: number;
   let exp = ea;
   if (aSign === bSign) {
@@ -119,11 +120,11 @@ export function f80Add(aSe: number, aHi: number, aLo: number, bSe: number, bHi: 
       setOut((((cw >> 10) & 3) === RC_DOWN ? 1 : 0) << 15, 0, 0);
       return flags;
     }
-    const n = normalize96(r0, r1, r2);
-    r0 = w0; r1 = w1; r2 = w2;
+    const n = normalize96(r0 | 0, r1 | 0, r2 | 0);
+    r0 = W[0]; r1 = W[1]; r2 = W[2];
     exp -= n;
   }
-  return flags | roundPack80(sign, exp, r0, r1, r2, cw, bits);
+  return flags | roundPack80(sign, exp | 0, r0 | 0, r1 | 0, r2 | 0, cw, bits);
 }
 
 /** a × b. */
@@ -139,31 +140,25 @@ export function f80Mul(aSe: number, aHi: number, aLo: number, bSe: number, bHi: 
   if (ka === K_INF || kb === K_INF) { setOut((sign << 15) | 0x7fff, 0x80000000 | 0, 0); return flags; }
   if (ka === K_ZERO || kb === K_ZERO) { setOut(sign << 15, 0, 0); return flags; }
   unpack(aSe, aHi, aLo);
-  const ea = ue, a0 = u0, a1 = u1;
+  const ea = U[0], a0 = U[1], a1 = U[2];
   unpack(bSe, bHi, bLo);
-  const eb = ue, b0 = u0, b1 = u1;
-  // 16-bit limbs, least significant first.
-  const x0 = a1 & 0xffff, x1 = a1 >>> 16, x2 = a0 & 0xffff, x3 = a0 >>> 16;
-  const y0 = b1 & 0xffff, y1 = b1 >>> 16, y2 = b0 & 0xffff, y3 = b0 >>> 16;
-  let c = x0 * y0;
-  const d0 = c % 65536;
-  c = Math.floor(c / 65536) + x0 * y1 + x1 * y0;
-  const d1 = c % 65536;
-  c = Math.floor(c / 65536) + x0 * y2 + x1 * y1 + x2 * y0;
-  const d2 = c % 65536;
-  c = Math.floor(c / 65536) + x0 * y3 + x1 * y2 + x2 * y1 + x3 * y0;
-  const d3 = c % 65536;
-  c = Math.floor(c / 65536) + x1 * y3 + x2 * y2 + x3 * y1;
-  const d4 = c % 65536;
-  c = Math.floor(c / 65536) + x2 * y3 + x3 * y2;
-  const d5 = c % 65536;
-  c = Math.floor(c / 65536) + x3 * y3;
-  const d6 = c % 65536;
-  const d7 = Math.floor(c / 65536);
-  let p0 = d7 * 65536 + d6;
-  let p1 = d5 * 65536 + d4;
-  let p2 = d3 * 65536 + d2;
-  if ((d1 | d0) !== 0) p2 += p2 % 2 === 0 ? 1 : 0; // jam the low 32 bits into the sticky bit
+  const eb = U[0], b0 = U[1], b1 = U[2];
+  // 64×64 → 128 from four exact 32×32 → 64 products.
+  mul32(a1 | 0, b1 | 0);
+  const h11 = MP[0], l11 = MP[1];
+  mul32(a0 | 0, b1 | 0);
+  const h01 = MP[0], l01 = MP[1];
+  mul32(a1 | 0, b0 | 0);
+  const h10 = MP[0], l10 = MP[1];
+  mul32(a0 | 0, b0 | 0);
+  let t = h11 + l01 + l10;               // < 3·2^32
+  let c = (t / TWO32) | 0;
+  let p2 = t - c * TWO32;
+  t = h01 + h10 + MP[1] + c;
+  c = (t / TWO32) | 0;
+  let p1 = t - c * TWO32;
+  let p0 = MP[0] + c;
+  if (l11 !== 0 && (p2 & 1) === 0) p2 += 1; // jam the low 32 bits into the sticky bit
   let exp = ea + eb - BIAS + 1;
   if (p0 < 0x80000000) {
     p0 = ((p0 << 1) | (p1 >>> 31)) >>> 0;
@@ -171,7 +166,7 @@ export function f80Mul(aSe: number, aHi: number, aLo: number, bSe: number, bHi: 
     p2 = (p2 << 1) >>> 0;
     exp--;
   }
-  return flags | roundPack80(sign, exp, p0, p1, p2, cw, precisionBits(cw));
+  return flags | roundPack80(sign, exp | 0, p0 | 0, p1 | 0, p2 | 0, cw, precisionBits(cw));
 }
 
 /** a ÷ b. */
@@ -189,38 +184,93 @@ export function f80Div(aSe: number, aHi: number, aLo: number, bSe: number, bHi: 
   if (ka === K_INF) { setOut((sign << 15) | 0x7fff, 0x80000000 | 0, 0); return flags; }
   if (kb === K_INF || ka === K_ZERO) { setOut(sign << 15, 0, 0); return flags; }
   unpack(aSe, aHi, aLo);
-  const ea = ue;
-  let rHi = u0, rLo = u1;
+  const ea = U[0];
+  let r0 = U[1], r1 = U[2];
   unpack(bSe, bHi, bLo);
-  const eb = ue, bh = u0, bl = u1;
+  const eb = U[0];
+  DV[0] = U[1]; DV[1] = U[2];
   let exp = ea - eb + BIAS;
-  // Make the dividend ≥ the divisor (at most one doubling), so the first quotient bit is J.
-  if (rHi < bh || (rHi === bh && rLo < bl)) {
-    rHi = rHi * 2 + (rLo >= 0x80000000 ? 1 : 0);
-    rLo = rLo >= 0x80000000 ? rLo * 2 - TWO32 : rLo * 2;
+  // Integer part of A/B (0 or 1), then three 32-bit quotient digits by long division.
+  let top = 0;
+  if (r0 > DV[0] || (r0 === DV[0] && r1 >= DV[1])) {
+    top = 1;
+    r1 -= DV[1];
+    if (r1 < 0) { r1 += TWO32; r0 -= 1; }
+    r0 -= DV[0];
+  }
+  const d1 = divDigit(r0 | 0, r1 | 0); r0 = DV[2]; r1 = DV[3];
+  const d2 = divDigit(r0 | 0, r1 | 0); r0 = DV[2]; r1 = DV[3];
+  const d3 = divDigit(r0 | 0, r1 | 0);
+  const sticky = DV[2] !== 0 || DV[3] !== 0 ? 1 : 0;
+  let q0: number, q1: number, q2: number;
+  if (top === 1) {
+    q0 = (0x80000000 | (d1 >>> 1)) >>> 0;
+    q1 = ((d1 << 31) | (d2 >>> 1)) >>> 0;
+    q2 = ((d2 << 31) | (d3 >>> 1) | (d3 & 1) | sticky) >>> 0;
+  } else {
     exp--;
+    q0 = d1; q1 = d2; q2 = (d3 | sticky) >>> 0;
   }
-  rLo -= bl;
-  if (rLo < 0) { rLo += TWO32; rHi -= 1; }
-  rHi -= bh;
-  // Quotient bits after J: 31 into q0, 32 into q1, 2 into q2 (plus sticky from the remainder).
-  let q0 = 1, q1 = 0, q2 = 0;
-  for (let i = 0; i < 65; i++) {
-    rHi = rHi * 2 + (rLo >= 0x80000000 ? 1 : 0);
-    rLo = rLo >= 0x80000000 ? rLo * 2 - TWO32 : rLo * 2;
-    let bit = 0;
-    if (rHi > bh || (rHi === bh && rLo >= bl)) {
-      rLo -= bl;
-      if (rLo < 0) { rLo += TWO32; rHi -= 1; }
-      rHi -= bh;
-      bit = 1;
-    }
-    if (i < 31) q0 = q0 * 2 + bit;
-    else if (i < 63) q1 = q1 * 2 + bit;
-    else q2 = q2 * 2 + bit;
+  return flags | roundPack80(sign, exp | 0, q0 | 0, q1 | 0, q2 | 0, cw, precisionBits(cw));
+}
+
+// Divisor (DV[0]:DV[1]) and remainder (DV[2]:DV[3]) of the long division, unsigned limbs.
+const DV = new Float64Array(4);
+
+/**
+ * One radix-2^32 step: with R = r0:r1 < B = DV[0]:DV[1], return q = floor(R·2^32 / B) and leave
+ * R·2^32 - q·B in DV[2]:DV[3]. The estimate from doubles is within one of q; exact 96-bit
+ * products correct it.
+ */
+function divDigit(r0: number, r1: number): number {
+  r0 >>>= 0; r1 >>>= 0;
+  let q = Math.floor(((r0 * TWO32 + r1) / (DV[0] * TWO32 + DV[1])) * TWO32);
+  if (q > 0xffffffff) q = 0xffffffff;
+  // T = q·B as t0:t1:t2.
+  mul32(q | 0, DV[1] | 0);
+  let t2 = MP[1];
+  let t1 = MP[0];
+  mul32(q | 0, DV[0] | 0);
+  t1 += MP[1];
+  let t0 = MP[0];
+  if (t1 >= TWO32) { t1 -= TWO32; t0 += 1; }
+  // X = r0:r1:0. While T > X: q--, T -= B.
+  while (t0 > r0 || (t0 === r0 && (t1 > r1 || (t1 === r1 && t2 > 0)))) {
+    q--;
+    t2 -= DV[1];
+    if (t2 < 0) { t2 += TWO32; t1 -= 1; }
+    t1 -= DV[0];
+    if (t1 < 0) { t1 += TWO32; t0 -= 1; }
   }
-  q2 = q2 * 0x40000000 + (rHi !== 0 || rLo !== 0 ? 1 : 0);
-  return flags | roundPack80(sign, exp, q0, q1, q2, cw, precisionBits(cw));
+  // R' = X - T (< 2^64), then while R' ≥ B: q++, R' -= B.
+  let x2 = 0 - t2, x1 = r1 - t1, x0 = r0 - t0;
+  if (x2 < 0) { x2 += TWO32; x1 -= 1; }
+  if (x1 < 0) { x1 += TWO32; x0 -= 1; }
+  // x0 is now 0: the remainder is x1:x2.
+  let n0 = x1, n1 = x2;
+  while (x0 > 0 || n0 > DV[0] || (n0 === DV[0] && n1 >= DV[1])) {
+    q++;
+    n1 -= DV[1];
+    if (n1 < 0) { n1 += TWO32; n0 -= 1; }
+    n0 -= DV[0];
+    if (n0 < 0) { n0 += TWO32; x0 -= 1; }
+  }
+  DV[2] = n0; DV[3] = n1;
+  return q;
+}
+
+// Exact 32×32 → 64 product of mul32: MP[0] = high half, MP[1] = low half.
+const MP = new Float64Array(2);
+
+/**
+ * a·b for unsigned 32-bit a, b: the low half from Math.imul, the high half from the double
+ * product, whose rounding error (≤ 2^11) is far below the 2^31 that Math.round tolerates.
+ */
+function mul32(a: number, b: number): void {
+  a >>>= 0; b >>>= 0;
+  const lo = Math.imul(a, b) >>> 0;
+  MP[1] = lo;
+  MP[0] = Math.round((a * b - lo) / TWO32);
 }
 
 /** √a. */
@@ -234,11 +284,11 @@ export function f80Sqrt(aSe: number, aHi: number, aLo: number, cw: number): numb
   const flags = ka === K_DENORMAL ? DE : 0;
   if (deStops(flags, cw)) return flags;
   unpack(aSe, aHi, aLo);
-  const e = ue - BIAS;
+  const e = U[0] - BIAS;
   // Radicand N = A·2^67 (even exponent) or A·2^68 (odd), so that the 66-bit root has J at bit 65.
   // Feed N two bits at a time: A's 64 bits, then zeros.
   const odd = (e & 1) !== 0;
-  let a0 = u0, a1 = u1;
+  let a0 = U[1], a1 = U[2];
   let rootHi = 0, rootLo = 0; // root = rootHi·2^32 + rootLo
   let remHi = 0, remLo = 0;   // remainder < 2·root + 1
   // With an even exponent N's top pair is (0, A63): feed A shifted right by one, its last
@@ -275,5 +325,5 @@ export function f80Sqrt(aSe: number, aHi: number, aLo: number, cw: number): numb
   const s1 = (rootHi % 4) * 0x40000000 + Math.floor(rootLo / 4);
   const s2 = (rootLo % 4) * 0x40000000 + (remHi !== 0 || remLo !== 0 ? 1 : 0);
   const exp = (odd ? (e - 1) / 2 : e / 2) + BIAS;
-  return flags | roundPack80(0, exp, s0, s1, s2, cw, precisionBits(cw));
+  return flags | roundPack80(0, exp | 0, s0 | 0, s1 | 0, s2 | 0, cw, precisionBits(cw));
 }

@@ -11,7 +11,7 @@
  * a pseudo-denormal compares as the normal number it denotes.
  */
 import { C0, C2, C3, DE, IE, K_DENORMAL, K_INF, K_QNAN, K_SNAN, K_UNSUPPORTED, K_ZERO, classify } from './f80.ts';
-import { u0, u1, ue, unpack } from './f80_arith.ts';
+import { U, unpack } from './f80_arith.ts';
 
 export const CMP_GT = 0;
 export const CMP_LT = C0;
@@ -39,9 +39,9 @@ export function f80Compare(aSe: number, aHi: number, aLo: number, bSe: number, b
     mag = ka === kb ? 0 : ka === K_INF ? 1 : -1;
   } else {
     unpack(aSe, aHi, aLo);
-    const ea = ue, ah = u0, al = u1;
+    const ea = U[0], ah = U[1], al = U[2];
     unpack(bSe, bHi, bLo);
-    const eb = ue, bh = u0, bl = u1;
+    const eb = U[0], bh = U[1], bl = U[2];
     if (ea !== eb) mag = ea > eb ? 1 : -1;
     else if (ah !== bh) mag = ah > bh ? 1 : -1;
     else if (al !== bl) mag = al > bl ? 1 : -1;

@@ -16,7 +16,7 @@ import {
   BIAS, C1_UP, DE, IE, K_DENORMAL, K_INF, K_NORMAL, K_QNAN, K_SNAN, K_UNSUPPORTED, K_ZERO, OE, OUT, PE, UE,
   RC_DOWN, RC_NEAREST, RC_UP, classify, setOut,
 } from './f80.ts';
-import { normalize96, roundSig, shiftRightJam96, w0, w1, w2 } from './f80_round.ts';
+import { normalize96, roundSig, shiftRightJam96, W } from './f80_round.ts';
 
 const TWO32 = 4294967296;
 const CARRY = 0x10000;
@@ -54,9 +54,9 @@ export function f64ToF80(hi: number, lo: number): number {
     if ((fh | lo) === 0) { setOut(sign, 0, 0); return 0; }
     // normalize96 sees the fraction as fh·2^64 + lo·2^32; after a shift of n its top 64
     // bits are frac·2^n, so frac·2^-1074 = (frac·2^n)·2^(exp - BIAS - 63) gives exp below.
-    const n = normalize96(fh, lo >>> 0, 0);
+    const n = normalize96(fh | 0, (lo >>> 0) | 0, 0);
     const exp = BIAS - 1011 - n;
-    setOut(sign | exp, w0 | 0, w1 | 0);
+    setOut(sign | exp, W[0] | 0, W[1] | 0);
     return DE;
   }
   setOut(sign | (e - 1023 + BIAS), (0x80000000 | (fh << 11) | (lo >>> 21)) | 0, (lo << 11) | 0);
@@ -85,11 +85,15 @@ export function i64ToF80(hi: number, lo: number): void {
     if (l === TWO32) { l = 0; h += 1; }
     h >>>= 0;
   }
-  const n = normalize96(h, l, 0);
-  setOut(sign | (BIAS + 63 - n), w0 | 0, w1 | 0);
+  const n = normalize96(h | 0, l | 0, 0);
+  setOut(sign | (BIAS + 63 - n), W[0] | 0, W[1] | 0);
 }
 
 // ---- stores to real formats ---------------------------------------------------------------
+
+// Output of narrow() and toIntMagnitude(): NR[0] = destination exponent, NR[1]:NR[2] = the
+// rounded 64-bit significand or integer magnitude (unsigned halves, kept unboxed).
+const NR = new Float64Array(3);
 
 /** Round a finite non-zero extended value into a narrower real format. */
 function narrow(se: number, hi: number, lo: number, cw: number, bits: number, emax: number, ebias: number): number {
@@ -98,39 +102,35 @@ function narrow(se: number, hi: number, lo: number, cw: number, bits: number, em
   let exp = se & 0x7fff;
   let s0 = hi >>> 0, s1 = lo >>> 0;
   if (exp === 0) {
-    const n = normalize96(s0, s1, 0);
-    s0 = w0; s1 = w1;
+    const n = normalize96(s0 | 0, s1 | 0, 0);
+    s0 = W[0]; s1 = W[1];
     exp = 1 - n;
   }
   let e = exp - BIAS + ebias; // destination biased exponent, unbounded
   let flags: number;
   if (e < 1) {
     let tiny = true;
-    if (e === 0) tiny = (roundSig(sign, s0, s1, 0, rc, bits) & CARRY) === 0;
+    if (e === 0) tiny = (roundSig(sign, s0 | 0, s1 | 0, 0, rc, bits) & CARRY) === 0;
     // Unmasked underflow/overflow on a store: nothing is written and only UE/OE is reported.
     if (tiny && (cw & UE) === 0) return UE | STORE_NONE;
-    shiftRightJam96(s0, s1, 0, 1 - e);
-    flags = roundSig(sign, w0, w1, w2, rc, bits);
-    e = w0 >= 0x80000000 ? 1 : 0;
+    shiftRightJam96(s0 | 0, s1 | 0, 0, 1 - e);
+    flags = roundSig(sign, W[0] | 0, W[1] | 0, W[2] | 0, rc, bits);
+    e = W[0] >= 0x80000000 ? 1 : 0;
     if (tiny && (flags & PE) !== 0) flags |= UE;
   } else {
-    flags = roundSig(sign, s0, s1, 0, rc, bits);
+    flags = roundSig(sign, s0 | 0, s1 | 0, 0, rc, bits);
     if ((flags & CARRY) !== 0) { e++; flags &= ~CARRY; }
     if (e >= emax) {
       if ((cw & OE) === 0) return OE | STORE_NONE;
       const toInf = rc === RC_NEAREST || (rc === RC_UP && sign === 0) || (rc === RC_DOWN && sign !== 0);
-      if (toInf) { nE = emax; n0 = 0; n1 = 0; return OE | PE | C1_UP; }
-      nE = emax - 1; n0 = 0xffffffff; n1 = 0xffffffff;
+      if (toInf) { NR[0] = emax; NR[1] = 0; NR[2] = 0; return OE | PE | C1_UP; }
+      NR[0] = emax - 1; NR[1] = 0xffffffff; NR[2] = 0xffffffff;
       return OE | PE;
     }
   }
-  nE = e; n0 = w0; n1 = w1;
+  NR[0] = e; NR[1] = W[0]; NR[2] = W[1];
   return flags;
 }
-// Output of narrow(): destination exponent and the rounded 64-bit significand (J at bit 63).
-let nE = 0;
-let n0 = 0;
-let n1 = 0;
 /** Internal flag: nothing may be stored (unmasked overflow/underflow). */
 export const STORE_NONE = 0x20000;
 
@@ -147,7 +147,7 @@ export function f80ToF32(se: number, hi: number, lo: number, cw: number): number
       return k === K_SNAN ? IE : 0;
   }
   const flags = narrow(se, hi, lo, cw, 24, 0xff, 127);
-  if ((flags & STORE_NONE) === 0) OUT[2] = sign | (nE << 23) | ((n0 >>> 8) & 0x7fffff);
+  if ((flags & STORE_NONE) === 0) OUT[2] = sign | (NR[0] << 23) | ((NR[1] >>> 8) & 0x7fffff);
   return flags;
 }
 
@@ -166,8 +166,8 @@ export function f80ToF64(se: number, hi: number, lo: number, cw: number): number
   }
   const flags = narrow(se, hi, lo, cw, 53, 0x7ff, 1023);
   if ((flags & STORE_NONE) === 0) {
-    OUT[1] = sign | (nE << 20) | ((n0 >>> 11) & 0xfffff);
-    OUT[2] = ((n0 << 21) | (n1 >>> 11)) | 0;
+    OUT[1] = sign | (NR[0] << 20) | ((NR[1] >>> 11) & 0xfffff);
+    OUT[2] = ((NR[1] << 21) | (NR[2] >>> 11)) | 0;
   }
   return flags;
 }
@@ -175,28 +175,28 @@ export function f80ToF64(se: number, hi: number, lo: number, cw: number): number
 // ---- stores to integers -------------------------------------------------------------------
 
 /**
- * Round to an integer by RC into n0:n1 (magnitude) and return PE | C1_UP, or IE when the value
+ * Round to an integer by RC into NR[1]:NR[2] (magnitude) and return PE | C1_UP, or IE when the value
  * is a NaN, infinite, unsupported or too large for `maxHi:maxLo` (the largest magnitude
  * allowed for positive values; negatives may reach one more). Shared by FIST and FBSTP.
  */
 function toIntMagnitude(se: number, hi: number, lo: number, cw: number): number {
   const k = classify(se, hi, lo);
-  if (k === K_ZERO) { n0 = 0; n1 = 0; return 0; }
+  if (k === K_ZERO) { NR[1] = 0; NR[2] = 0; return 0; }
   if (k !== K_NORMAL && k !== K_DENORMAL) return IE;
   const sign = (se >> 15) & 1;
   let exp = se & 0x7fff;
   let s0 = hi >>> 0, s1 = lo >>> 0;
   if (exp === 0) {
-    const n = normalize96(s0, s1, 0);
-    s0 = w0; s1 = w1;
+    const n = normalize96(s0 | 0, s1 | 0, 0);
+    s0 = W[0]; s1 = W[1];
     exp = 1 - n;
   }
   const e = exp - BIAS; // value = s0:s1 · 2^(e-63)
   if (e >= 64) return IE;
-  shiftRightJam96(s0, s1, 0, 63 - e);
-  const flags = roundSig(sign, w0, w1, w2, (cw >> 10) & 3, 64);
-  if ((flags & CARRY) !== 0) { n0 = TWO32; n1 = 0; return flags & ~CARRY; } // 2^64: overflow below
-  n0 = w0; n1 = w1;
+  shiftRightJam96(s0 | 0, s1 | 0, 0, 63 - e);
+  const flags = roundSig(sign, W[0] | 0, W[1] | 0, W[2] | 0, (cw >> 10) & 3, 64);
+  if ((flags & CARRY) !== 0) { NR[1] = TWO32; NR[2] = 0; return flags & ~CARRY; } // 2^64: overflow below
+  NR[1] = W[0]; NR[2] = W[1];
   return flags;
 }
 
@@ -208,13 +208,13 @@ export function f80ToInt(se: number, hi: number, lo: number, cw: number, size: n
   const flags = toIntMagnitude(se, hi, lo, cw);
   const neg = (se & 0x8000) !== 0;
   if ((flags & IE) === 0) {
-    // Range check on the magnitude n0:n1.
+    // Range check on the magnitude NR[1]:NR[2].
     let ok: boolean;
-    if (size === 64) ok = n0 < 0x80000000 || (neg && n0 === 0x80000000 && n1 === 0);
-    else if (size === 32) ok = n0 === 0 && (n1 < 0x80000000 || (neg && n1 === 0x80000000));
-    else ok = n0 === 0 && (n1 < 0x8000 || (neg && n1 === 0x8000));
+    if (size === 64) ok = NR[1] < 0x80000000 || (neg && NR[1] === 0x80000000 && NR[2] === 0);
+    else if (size === 32) ok = NR[1] === 0 && (NR[2] < 0x80000000 || (neg && NR[2] === 0x80000000));
+    else ok = NR[1] === 0 && (NR[2] < 0x8000 || (neg && NR[2] === 0x8000));
     if (ok) {
-      let h = n0, l = n1;
+      let h = NR[1], l = NR[2];
       if (neg && (h !== 0 || l !== 0)) {
         l = TWO32 - l;
         h = TWO32 - 1 - h;
@@ -264,7 +264,7 @@ export function bcdToF80(b: Uint8Array): void {
 export function f80ToBcd(se: number, hi: number, lo: number, cw: number, b: Uint8Array): number {
   let flags = toIntMagnitude(se, hi, lo, cw);
   // 10^18 = 0x0DE0B6B3_A7640000
-  if ((flags & IE) === 0 && (n0 > 0x0de0b6b3 || (n0 === 0x0de0b6b3 && n1 >= 0xa7640000))) flags = IE;
+  if ((flags & IE) === 0 && (NR[1] > 0x0de0b6b3 || (NR[1] === 0x0de0b6b3 && NR[2] >= 0xa7640000))) flags = IE;
   if ((flags & IE) !== 0) {
     b.fill(0);
     b[7] = 0xc0;
@@ -272,13 +272,13 @@ export function f80ToBcd(se: number, hi: number, lo: number, cw: number, b: Uint
     b[9] = 0xff;
     return IE;
   }
-  // Split n0:n1 into two 9-digit halves by long division by 10^9 in 16-bit steps.
-  // Digits in base 2^16: [n0, n1 >> 16, n1 & 0xffff] (n0 < 2^28 since the value < 10^18).
-  let t = n0;
+  // Split NR[1]:NR[2] into two 9-digit halves by long division by 10^9 in 16-bit steps.
+  // Digits in base 2^16: [NR[1], NR[2] >> 16, NR[2] & 0xffff] (NR[1] < 2^28 since the value < 10^18).
+  let t = NR[1];
   const q1 = Math.floor(t / 1e9);
-  t = (t - q1 * 1e9) * 65536 + Math.floor(n1 / 65536);
+  t = (t - q1 * 1e9) * 65536 + Math.floor(NR[2] / 65536);
   const q2 = Math.floor(t / 1e9);
-  t = (t - q2 * 1e9) * 65536 + (n1 % 65536);
+  t = (t - q2 * 1e9) * 65536 + (NR[2] % 65536);
   const q3 = Math.floor(t / 1e9);
   let low = t - q3 * 1e9;
   let high = (q1 * 65536 + q2) * 65536 + q3;

@@ -14,9 +14,9 @@ import {
   BIAS, C0, C1, C1_UP, C2, C3, DE, EXP_MAX, IE, K_DENORMAL, K_INF, K_QNAN, K_UNSUPPORTED, K_ZERO, PE, ZE,
   INDEF_HI, INDEF_LO, INDEF_SE, OUT, classify, deStops, propagateNaN1, propagateNaN2, setIndefinite, setOut,
 } from './f80.ts';
-import { u0, u1, ue, unpack } from './f80_arith.ts';
+import { U, unpack } from './f80_arith.ts';
 import { i32ToF80 } from './f80_convert.ts';
-import { normalize96, roundPack80, roundSig, shiftRightJam96, w0, w1, w2 } from './f80_round.ts';
+import { normalize96, roundPack80, roundSig, shiftRightJam96, W } from './f80_round.ts';
 
 const TWO32 = 4294967296;
 
@@ -30,13 +30,13 @@ export function f80RoundInt(se: number, hi: number, lo: number, cw: number): num
   if (deStops(flags, cw)) return flags;
   const sign = (se >> 15) & 1;
   unpack(se, hi, lo);
-  const e = ue - BIAS;
+  const e = U[0] - BIAS;
   if (e >= 63) { setOut(se, hi, lo); return flags; }
-  shiftRightJam96(u0, u1, 0, 63 - e);
-  const r = roundSig(sign, w0, w1, w2, (cw >> 10) & 3, 64) & (PE | C1_UP);
-  if (w0 === 0 && w1 === 0) { setOut(sign << 15, 0, 0); return flags | r; }
-  const n = normalize96(w0, w1, 0);
-  setOut((sign << 15) | (BIAS + 63 - n), w0 | 0, w1 | 0);
+  shiftRightJam96(U[1] | 0, U[2] | 0, 0, 63 - e);
+  const r = roundSig(sign, W[0] | 0, W[1] | 0, W[2] | 0, (cw >> 10) & 3, 64) & (PE | C1_UP);
+  if (W[0] === 0 && W[1] === 0) { setOut(sign << 15, 0, 0); return flags | r; }
+  const n = normalize96(W[0] | 0, W[1] | 0, 0);
+  setOut((sign << 15) | (BIAS + 63 - n), W[0] | 0, W[1] | 0);
   return flags | r;
 }
 
@@ -69,14 +69,14 @@ export function f80Scale(aSe: number, aHi: number, aLo: number, bSe: number, bHi
   let n = 0;
   if (kb !== K_ZERO) {
     unpack(bSe, bHi, bLo);
-    const eb = ue - BIAS;
+    const eb = U[0] - BIAS;
     // |b| < 2^30 is exact below; anything larger over/underflows every finite a anyway.
     if (eb >= 30) n = 1 << 30;
-    else if (eb >= 0) n = Math.floor(u0 / Math.pow(2, 31 - eb));
+    else if (eb >= 0) n = Math.floor(U[1] / Math.pow(2, 31 - eb));
     if (bNeg) n = -n;
   }
   unpack(aSe, aHi, aLo);
-  return flags | roundPack80((aSe >> 15) & 1, ue + n, u0, u1, 0, cw, 64);
+  return flags | roundPack80((aSe >> 15) & 1, (U[0] + n) | 0, U[1] | 0, U[2] | 0, 0, cw, 64);
 }
 
 export let xSe = 0;
@@ -98,8 +98,8 @@ export function f80Extract(se: number, hi: number, lo: number): number {
   if (k === K_ZERO) { setX(0x8000 | EXP_MAX, 0x80000000 | 0, 0); setOut(se, 0, 0); return ZE; }
   if (k === K_INF) { setX(EXP_MAX, 0x80000000 | 0, 0); setOut(se, hi, lo); return 0; }
   unpack(se, hi, lo);
-  const e = ue - BIAS;
-  const sig0 = u0, sig1 = u1;
+  const e = U[0] - BIAS;
+  const sig0 = U[1], sig1 = U[2];
   i32ToF80(e);
   setX(OUT[0], OUT[1], OUT[2]);
   setOut((se & 0x8000) | BIAS, sig0 | 0, sig1 | 0);
@@ -138,19 +138,19 @@ export function f80Rem(aSe: number, aHi: number, aLo: number, bSe: number, bHi: 
   if (kb === K_INF) {
     // ST(0) comes back unchanged in value, re-encoded (a pseudo-denormal becomes normal).
     unpack(aSe, aHi, aLo);
-    return flags | roundPack80(sign, ue, u0, u1, 0, cw, 64);
+    return flags | roundPack80(sign, U[0] | 0, U[1] | 0, U[2] | 0, 0, cw, 64);
   }
   unpack(bSe, bHi, bLo);
-  const eb = ue, bh = u0, bl = u1;
+  const eb = U[0], bh = U[1], bl = U[2];
   unpack(aSe, aHi, aLo);
-  const ea = ue;
-  let rHi = u0, rLo = u1;
+  const ea = U[0];
+  let rHi = U[1], rLo = U[2];
   const d = ea - eb;
   let q = 0;
   let scale = eb; // the remainder rHi:rLo is in units of b's exponent
   if (d < 0) {
     if (!(ieee && d === -1 && (rHi > bh || (rHi === bh && rLo > bl)))) {
-      return flags | roundPack80(sign, ea, rHi, rLo, 0, cw, 64);
+      return flags | roundPack80(sign, ea | 0, rHi | 0, rLo | 0, 0, cw, 64);
     }
     // |a| > |b|/2: quotient 1, remainder |b| - |a| = (2B - A) in units of a's exponent.
     let tHi = bh * 2 + (bl >= 0x80000000 ? 1 : 0);
@@ -206,6 +206,6 @@ export function f80Rem(aSe: number, aHi: number, aLo: number, bSe: number, bHi: 
     if ((q & 1) !== 0) flags |= C1;
   }
   if (rHi === 0 && rLo === 0) { setOut(aSe & 0x8000, 0, 0); return flags; }
-  const n = normalize96(rHi, rLo, 0);
-  return flags | roundPack80(sign, scale - n, w0, w1, 0, cw, 64);
+  const n = normalize96(rHi | 0, rLo | 0, 0);
+  return flags | roundPack80(sign, (scale - n) | 0, W[0] | 0, W[1] | 0, 0, cw, 64);
 }

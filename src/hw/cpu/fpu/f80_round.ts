@@ -2,9 +2,11 @@
  * Significand plumbing and the one rounding routine every x87 result goes through.
  *
  * Wide significands are three unsigned 32-bit limbs s0:s1:s2 (s0 most significant) held in
- * number locals; bit 95 is the integer bit J once normalized. Routines that produce several
- * limbs leave them in the live bindings w0, w1, w2 (read them right after the call; the next
- * call overwrites them). This avoids allocating a tuple per operation.
+ * number locals; bit 95 is the integer bit J once normalized. Across calls limbs travel as
+ * int32 (callers pass `x | 0`, callees widen with `>>> 0`): in optimized code a double
+ * argument above 2^31 would be boxed into a fresh heap number on every call. Routines that produce several
+ * limbs leave them in W[0..2] (read them right after the call; the next call overwrites
+ * them). This avoids allocating a tuple per operation.
  *
  * Rounding (roundPack80): the value is sign · s0:s1:s2 · 2^(exp - BIAS - 95), exp unbounded.
  * The precision (24/53/64 bits) picks where the round bit sits inside the 64-bit field; the
@@ -20,47 +22,51 @@
  */
 import { BIAS_ADJUST, C1_UP, EXP_MAX, OE, OUT, PE, RC_DOWN, RC_NEAREST, RC_UP, UE } from './f80.ts';
 
-export let w0 = 0;
-export let w1 = 0;
-export let w2 = 0;
+/**
+ * Limb results W[0..2] (most significant first). A Float64Array, not module variables: a
+ * module variable holding a uint32 above 2^31 is a heap number, and every write would
+ * allocate one.
+ */
+export const W = new Float64Array(3);
 
 const TWO32 = 4294967296;
 /** Set by roundSig when rounding carried out of the top bit (the value became 2^64). */
 const CARRY = 0x10000;
 
-/** Shift s0:s1:s2 right by n ≥ 0, OR-ing every bit shifted out into bit 0 of w2 ("jamming"). */
+/** Shift s0:s1:s2 right by n ≥ 0, OR-ing every bit shifted out into bit 0 of W[2] ("jamming"). */
 export function shiftRightJam96(s0: number, s1: number, s2: number, n: number): void {
+  s0 >>>= 0; s1 >>>= 0; s2 >>>= 0;
   if (n === 0) {
-    w0 = s0; w1 = s1; w2 = s2;
+    W[0] = s0; W[1] = s1; W[2] = s2;
   } else if (n < 32) {
     const lost = (s2 << (32 - n)) !== 0 ? 1 : 0;
-    w2 = (((s2 >>> n) | (s1 << (32 - n))) | lost) >>> 0;
-    w1 = ((s1 >>> n) | (s0 << (32 - n))) >>> 0;
-    w0 = s0 >>> n;
+    W[2] = (((s2 >>> n) | (s1 << (32 - n))) | lost) >>> 0;
+    W[1] = ((s1 >>> n) | (s0 << (32 - n))) >>> 0;
+    W[0] = s0 >>> n;
   } else if (n === 32) {
-    w2 = (s1 | (s2 !== 0 ? 1 : 0)) >>> 0;
-    w1 = s0;
-    w0 = 0;
+    W[2] = (s1 | (s2 !== 0 ? 1 : 0)) >>> 0;
+    W[1] = s0;
+    W[0] = 0;
   } else if (n < 64) {
     const m = n - 32;
     const lost = (s2 !== 0 || (s1 << (32 - m)) !== 0) ? 1 : 0;
-    w2 = (((s1 >>> m) | (s0 << (32 - m))) | lost) >>> 0;
-    w1 = s0 >>> m;
-    w0 = 0;
+    W[2] = (((s1 >>> m) | (s0 << (32 - m))) | lost) >>> 0;
+    W[1] = s0 >>> m;
+    W[0] = 0;
   } else if (n === 64) {
-    w2 = (s0 | ((s1 | s2) !== 0 ? 1 : 0)) >>> 0;
-    w1 = 0;
-    w0 = 0;
+    W[2] = (s0 | ((s1 | s2) !== 0 ? 1 : 0)) >>> 0;
+    W[1] = 0;
+    W[0] = 0;
   } else if (n < 96) {
     const m = n - 64;
     const lost = ((s1 | s2) !== 0 || (s0 << (32 - m)) !== 0) ? 1 : 0;
-    w2 = ((s0 >>> m) | lost) >>> 0;
-    w1 = 0;
-    w0 = 0;
+    W[2] = ((s0 >>> m) | lost) >>> 0;
+    W[1] = 0;
+    W[0] = 0;
   } else {
-    w2 = (s0 | s1 | s2) !== 0 ? 1 : 0;
-    w1 = 0;
-    w0 = 0;
+    W[2] = (s0 | s1 | s2) !== 0 ? 1 : 0;
+    W[1] = 0;
+    W[0] = 0;
   }
 }
 
@@ -69,6 +75,7 @@ export function shiftRightJam96(s0: number, s1: number, s2: number, n: number): 
  * The value must be non-zero.
  */
 export function normalize96(s0: number, s1: number, s2: number): number {
+  s0 >>>= 0; s1 >>>= 0; s2 >>>= 0;
   let n = 0;
   if (s0 === 0) {
     if (s1 === 0) { s0 = s2; s1 = 0; s2 = 0; n = 64; } else { s0 = s1; s1 = s2; s2 = 0; n = 32; }
@@ -79,7 +86,7 @@ export function normalize96(s0: number, s1: number, s2: number): number {
     s1 = ((s1 << z) | (s2 >>> (32 - z))) >>> 0;
     s2 = (s2 << z) >>> 0;
   }
-  w0 = s0; w1 = s1; w2 = s2;
+  W[0] = s0; W[1] = s1; W[2] = s2;
   return n + z;
 }
 
@@ -94,10 +101,11 @@ function roundsUp(rc: number, sign: number, half: boolean, rest: boolean, odd: b
 
 /**
  * Round s0:s1:s2 to `bits` (24, 53 or 64) significant bits counted from bit 95, leaving the
- * 64-bit result in w0:w1 (bits below the precision cleared). Returns PE if inexact, C1_UP if
- * the magnitude was increased, CARRY if the result overflowed to 2^64 (then w0:w1 = 2^63).
+ * 64-bit result in W[0]:W[1] (bits below the precision cleared). Returns PE if inexact, C1_UP if
+ * the magnitude was increased, CARRY if the result overflowed to 2^64 (then W[0]:W[1] = 2^63).
  */
 export function roundSig(sign: number, s0: number, s1: number, s2: number, rc: number, bits: number): number {
+  s0 >>>= 0; s1 >>>= 0; s2 >>>= 0;
   let half: boolean, rest: boolean, odd: boolean;
   if (bits === 64) {
     half = s2 >= 0x80000000;
@@ -126,8 +134,8 @@ export function roundSig(sign: number, s0: number, s1: number, s2: number, rc: n
     if (s1 >= TWO32) { s1 -= TWO32; s0 += 1; }
     if (s0 >= TWO32) { s0 = 0x80000000; flags |= CARRY; }
   }
-  w0 = s0;
-  w1 = s1;
+  W[0] = s0;
+  W[1] = s1;
   return flags;
 }
 
@@ -142,14 +150,15 @@ export function precisionBits(cw: number): number {
  * RC and the OE/UE masks. Returns exception flags (OE, UE, PE) and C1_UP.
  */
 export function roundPack80(sign: number, exp: number, s0: number, s1: number, s2: number, cw: number, bits: number): number {
+  s0 >>>= 0; s1 >>>= 0; s2 >>>= 0;
   const rc = (cw >> 10) & 3;
   let flags: number;
   if (exp < 1) {
     // Tiny after rounding unless the unbounded-exponent rounding carries exp 0 up to 1.
     let tiny = true;
-    if (exp === 0) tiny = (roundSig(sign, s0, s1, s2, rc, bits) & CARRY) === 0;
+    if (exp === 0) tiny = (roundSig(sign, s0 | 0, s1 | 0, s2 | 0, rc, bits) & CARRY) === 0;
     if ((cw & UE) === 0 && tiny) {
-      flags = roundSig(sign, s0, s1, s2, rc, bits);
+      flags = roundSig(sign, s0 | 0, s1 | 0, s2 | 0, rc, bits);
       if ((flags & CARRY) !== 0) exp++;
       if (exp + BIAS_ADJUST < 1) {
         // Too small even for the adjusted range (only FSCALE gets here): a signed zero.
@@ -157,21 +166,21 @@ export function roundPack80(sign: number, exp: number, s0: number, s1: number, s
         return UE | PE;
       }
       OUT[0] = (sign << 15) | ((exp + BIAS_ADJUST) & EXP_MAX);
-      OUT[1] = w0 | 0;
-      OUT[2] = w1 | 0;
+      OUT[1] = W[0] | 0;
+      OUT[2] = W[1] | 0;
       return (flags & ~CARRY) | UE;
     }
-    shiftRightJam96(s0, s1, s2, 1 - exp);
-    flags = roundSig(sign, w0, w1, w2, rc, bits);
+    shiftRightJam96(s0 | 0, s1 | 0, s2 | 0, 1 - exp);
+    flags = roundSig(sign, W[0] | 0, W[1] | 0, W[2] | 0, rc, bits);
     // A carry into J makes the smallest normal (exponent 1).
-    exp = w0 >= 0x80000000 ? 1 : 0;
+    exp = W[0] >= 0x80000000 ? 1 : 0;
     if (tiny && (flags & PE) !== 0) flags |= UE;
     OUT[0] = (sign << 15) | exp;
-    OUT[1] = w0 | 0;
-    OUT[2] = w1 | 0;
+    OUT[1] = W[0] | 0;
+    OUT[2] = W[1] | 0;
     return flags;
   }
-  flags = roundSig(sign, s0, s1, s2, rc, bits);
+  flags = roundSig(sign, s0 | 0, s1 | 0, s2 | 0, rc, bits);
   if ((flags & CARRY) !== 0) { exp++; flags &= ~CARRY; }
   if (exp >= EXP_MAX) {
     if ((cw & OE) === 0) {
@@ -181,15 +190,15 @@ export function roundPack80(sign: number, exp: number, s0: number, s1: number, s
         return OE | PE | C1_UP;
       }
       OUT[0] = (sign << 15) | ((exp - BIAS_ADJUST) & EXP_MAX);
-      OUT[1] = w0 | 0;
-      OUT[2] = w1 | 0;
+      OUT[1] = W[0] | 0;
+      OUT[2] = W[1] | 0;
       return flags | OE;
     }
     return overflowResult(sign, rc, bits);
   }
   OUT[0] = (sign << 15) | exp;
-  OUT[1] = w0 | 0;
-  OUT[2] = w1 | 0;
+  OUT[1] = W[0] | 0;
+  OUT[2] = W[1] | 0;
   return flags;
 }
 

@@ -71,7 +71,7 @@ function packFixed(v: bigint, f: number, inexact: boolean, cw: number): number {
   let s2 = Number(a & 0xffffffffn);
   if (sticky) s2 = (s2 | 1) >>> 0;
   // a (96 bits, J at bit 95) · 2^(len - 96 - f) = value; roundPack80 reads exp as BIAS + 95 + that.
-  return roundPack80(sign, BIAS + len - 1 - f, s0, s1, s2, cw, 64);
+  return roundPack80(sign, BIAS + len - 1 - f, s0 | 0, s1 | 0, s2 | 0, cw, 64);
 }
 
 /**
@@ -298,7 +298,7 @@ export function f80TwoXm1(se: number, hi: number, lo: number, cw: number): numbe
   const xBits = bitLength(m) + e; // |x| < 2^xBits
   if (xBits > 15) {
     // Far outside the domain: 2^x overflows, or 2^x - 1 is -1 plus something below 2^-32768.
-    if (m > 0n) return flags | roundPack80(0, EXP_MAX + 64, 0x80000000, 0, 0, cw, 64);
+    if (m > 0n) return flags | roundPack80(0, EXP_MAX + 64, 0x80000000 | 0, 0, 0, cw, 64);
     return flags | packFixed(1n - (1n << 200n), 200, true, cw);
   }
   const integral = e >= 0 || (m & ((1n << BigInt(-e)) - 1n)) === 0n;
