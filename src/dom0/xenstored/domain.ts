@@ -23,6 +23,7 @@ import type { DomId, EvtchnPort, Mfn } from '../../abi/types.ts';
 import type { Connection } from './connection.ts';
 import { RingTransport, type XsEventChannel } from './domain_ring.ts';
 import { removeTree } from './node_ops.ts';
+import { asRingMemory, type XsRingMemory } from './ring_memory.ts';
 import { isSpecial } from './path.ts';
 import type { XenStored } from './xenstored.ts';
 import { XS_ERR } from './xs_error.ts';
@@ -36,7 +37,7 @@ export type XsDomainState = 'running' | 'shutdown' | 'dying' | 'gone';
  * states. Provided by the host (foreign mapping and event channels are hypercalls).
  */
 export interface XsPlatform {
-  mapRing(domid: DomId, mfn: Mfn): Uint8Array | undefined;
+  mapRing(domid: DomId, mfn: Mfn): XsRingMemory | Uint8Array | undefined;
   bindEvent(domid: DomId, remotePort: EvtchnPort): XsEventChannel | undefined;
   domainState?(domid: DomId): XsDomainState;
 }
@@ -74,20 +75,21 @@ export class DomainTable {
    * Introduce `domid` whose xenstore page is `page` and whose store event channel (already
    * bound by the caller) is `evtchn`. The toolstack's direct API; XS_INTRODUCE ends here too.
    */
-  introduce(domid: DomId, page: Uint8Array, evtchn: XsEventChannel, mfn?: Mfn): XsDomain {
+  introduce(domid: DomId, page: Uint8Array | XsRingMemory, evtchn: XsEventChannel, mfn?: Mfn): XsDomain {
     if (!Number.isInteger(domid) || domid <= 0 || domid >= DOMID_FIRST_RESERVED) {
       throw new RangeError(`xenstored: cannot introduce domid ${domid}`);
     }
     const known = this._domains.get(domid);
     if (known !== undefined) {
       known.transport.shutdown();
-      known.transport = new RingTransport(known.transport.page, evtchn, known.conn, this._d);
+      known.transport = new RingTransport(known.transport.mem, evtchn, known.conn, this._d);
       known.conn.transport = known.transport;
       this._reset(known);
       return known;
     }
     const conn = this._d.connect(domid, false);
-    const transport = new RingTransport(page, evtchn, conn, this._d);
+    const mem = asRingMemory(page);
+    const transport = new RingTransport(mem, evtchn, conn, this._d);
     conn.transport = transport;
     const dom = new XsDomain(domid, conn, transport, mfn);
     this._domains.set(domid, dom);
@@ -100,11 +102,15 @@ export class DomainTable {
   introduceByMfn(domid: DomId, mfn: Mfn, port: EvtchnPort): void {
     if (domid <= 0 || domid >= DOMID_FIRST_RESERVED || port <= 0) throw XS_ERR.EINVAL;
     const known = this._domains.get(domid);
-    const page = known !== undefined ? known.transport.page : this._platform?.mapRing(domid, mfn);
-    if (page === undefined) throw XS_ERR.EINVAL;
+    const mapped = known === undefined ? this._platform?.mapRing(domid, mfn) : undefined;
+    const mem = known !== undefined ? known.transport.mem : mapped === undefined ? undefined : asRingMemory(mapped);
+    if (mem === undefined) throw XS_ERR.EINVAL;
     const evtchn = this._platform?.bindEvent(domid, port);
-    if (evtchn === undefined) throw XS_ERR.EINVAL;
-    this.introduce(domid, page, evtchn, mfn);
+    if (evtchn === undefined) {
+      if (known === undefined) mem.unmap?.();
+      throw XS_ERR.EINVAL;
+    }
+    this.introduce(domid, mem, evtchn, mfn);
   }
 
   /** Release a domain (XS_RELEASE, or found dead). ENOENT if unknown. */
@@ -114,6 +120,7 @@ export class DomainTable {
     // Its own watches must not fire for the removal of its nodes.
     dom.conn.watches.length = 0;
     this._d.disconnect(dom.conn);
+    dom.transport.mem.unmap?.();
     this._domains.delete(domid);
     if (!this._d.keepOrphans) this._removeOwnedNodes(domid);
     this._d.fireSpecial('@releaseDomain');
@@ -156,10 +163,8 @@ export class DomainTable {
   private _reset(dom: XsDomain): void {
     this._d.resetConnection(dom.conn, false);
     dom.transport.resetRing();
-    const v = new DataView(dom.transport.page.buffer, dom.transport.page.byteOffset);
-    if (v.getUint32(XENSTORE_IF_CONNECTION, true) === XENSTORE_RECONNECT) {
-      v.setUint32(XENSTORE_IF_CONNECTION, XENSTORE_CONNECTED, true);
-    }
+    const mem = dom.transport.mem;
+    if (mem.getU32(XENSTORE_IF_CONNECTION) === XENSTORE_RECONNECT) mem.setU32(XENSTORE_IF_CONNECTION, XENSTORE_CONNECTED);
     dom.transport.evtchn.notify();
     dom.conn.wake();
   }

@@ -21,13 +21,14 @@
  * `server_features`.
  */
 import {
-  MASK_XENSTORE_IDX, XENSTORE_CONNECTED, XENSTORE_DOMAIN_INTERFACE_SIZE, XENSTORE_ERROR_NONE,
+  MASK_XENSTORE_IDX, XENSTORE_CONNECTED, XENSTORE_ERROR_NONE,
   XENSTORE_ERROR_PROTO, XENSTORE_ERROR_RINGIDX, XENSTORE_IF_CONNECTION, XENSTORE_IF_ERROR,
   XENSTORE_IF_REQ, XENSTORE_IF_REQ_CONS, XENSTORE_IF_REQ_PROD, XENSTORE_IF_RSP,
   XENSTORE_IF_RSP_CONS, XENSTORE_IF_RSP_PROD, XENSTORE_IF_SERVER_FEATURES, XENSTORE_RECONNECT,
   XENSTORE_RING_SIZE, XENSTORE_SERVER_FEATURE_ERROR, XENSTORE_SERVER_FEATURE_RECONNECTION,
 } from '../../abi/io/xs_wire.ts';
 import type { Connection, XsTransport } from './connection.ts';
+import type { XsRingMemory } from './ring_memory.ts';
 import { MessageReader, ReadState, type XsMessage } from './wire.ts';
 
 /**
@@ -59,43 +60,40 @@ const BAD_PROTOCOL = new RingFault(XENSTORE_ERROR_PROTO);
 export const XS_SERVER_FEATURES = XENSTORE_SERVER_FEATURE_RECONNECTION | XENSTORE_SERVER_FEATURE_ERROR;
 
 export class RingTransport implements XsTransport {
-  private readonly _view: DataView;
   private readonly _reader = new MessageReader();
+  /** Staging for bytes moving between the page and the connection. */
+  private readonly _buf = new Uint8Array(XENSTORE_RING_SIZE);
   private _closed = false;
 
   constructor(
-    readonly page: Uint8Array,
+    readonly mem: XsRingMemory,
     readonly evtchn: XsEventChannel,
     private readonly _conn: Connection,
     private readonly _host: RingHost,
   ) {
-    if (page.length < XENSTORE_DOMAIN_INTERFACE_SIZE) {
-      throw new RangeError(`xenstore ring page: need ${XENSTORE_DOMAIN_INTERFACE_SIZE} bytes, got ${page.length}`);
-    }
-    this._view = new DataView(page.buffer, page.byteOffset, page.byteLength);
-    this._view.setUint32(XENSTORE_IF_SERVER_FEATURES, XS_SERVER_FEATURES, true);
+    mem.setU32(XENSTORE_IF_SERVER_FEATURES, XS_SERVER_FEATURES);
     evtchn.onEvent(() => this._conn.wake());
   }
 
   /** Zero the indexes and the error (introduction of a known domain, reconnection). */
   resetRing(): void {
-    const v = this._view;
-    v.setUint32(XENSTORE_IF_REQ_CONS, 0, true);
-    v.setUint32(XENSTORE_IF_REQ_PROD, 0, true);
-    v.setUint32(XENSTORE_IF_RSP_CONS, 0, true);
-    v.setUint32(XENSTORE_IF_RSP_PROD, 0, true);
-    v.setUint32(XENSTORE_IF_ERROR, XENSTORE_ERROR_NONE, true);
+    const m = this.mem;
+    m.setU32(XENSTORE_IF_REQ_CONS, 0);
+    m.setU32(XENSTORE_IF_REQ_PROD, 0);
+    m.setU32(XENSTORE_IF_RSP_CONS, 0);
+    m.setU32(XENSTORE_IF_RSP_PROD, 0);
+    m.setU32(XENSTORE_IF_ERROR, XENSTORE_ERROR_NONE);
     this._reader.reset();
   }
 
   service(budget: number): boolean {
     if (this._closed) return false;
-    const v = this._view;
+    const m = this.mem;
     let notify = false;
-    if (v.getUint32(XENSTORE_IF_CONNECTION, true) === XENSTORE_RECONNECT) {
+    if (m.getU32(XENSTORE_IF_CONNECTION) === XENSTORE_RECONNECT) {
       this._host.resetConnection(this._conn, false);
       this.resetRing();
-      v.setUint32(XENSTORE_IF_CONNECTION, XENSTORE_CONNECTED, true);
+      m.setU32(XENSTORE_IF_CONNECTION, XENSTORE_CONNECTED);
       notify = true;
     }
     if (this._conn.ignored) {
@@ -106,8 +104,8 @@ export class RingTransport implements XsTransport {
     try {
       if (this._writeOutput()) notify = true;
       while (this._conn.canRead()) {
-        const cons = v.getUint32(XENSTORE_IF_REQ_CONS, true);
-        const avail = (v.getUint32(XENSTORE_IF_REQ_PROD, true) - cons) >>> 0;
+        const cons = m.getU32(XENSTORE_IF_REQ_CONS);
+        const avail = (m.getU32(XENSTORE_IF_REQ_PROD) - cons) >>> 0;
         if (avail > XENSTORE_RING_SIZE) throw BAD_INDEX;
         if (avail === 0) break;
         if (budget === 0) {
@@ -115,10 +113,12 @@ export class RingTransport implements XsTransport {
           break;
         }
         const idx = MASK_XENSTORE_IDX(cons);
-        const chunk = Math.min(avail, XENSTORE_RING_SIZE - idx);
-        const state = this._reader.push(this.page, XENSTORE_IF_REQ + idx, chunk);
+        // Take no byte beyond the current message part: unread requests stay in the ring.
+        const n = Math.min(avail, XENSTORE_RING_SIZE - idx, this._reader.needed());
+        m.read(XENSTORE_IF_REQ + idx, this._buf, 0, n);
+        const state = this._reader.push(this._buf, 0, n);
         if (state === ReadState.Oversized) throw BAD_PROTOCOL;
-        v.setUint32(XENSTORE_IF_REQ_CONS, (cons + this._reader.consumed) >>> 0, true);
+        m.setU32(XENSTORE_IF_REQ_CONS, (cons + this._reader.consumed) >>> 0);
         notify = true;
         if (state === ReadState.Ready) {
           budget--;
@@ -145,26 +145,27 @@ export class RingTransport implements XsTransport {
   /** Copy queued output into the response ring; true if anything was written. */
   private _writeOutput(): boolean {
     if (!this._conn.hasOutput()) return false;
-    const v = this._view;
-    const cons = v.getUint32(XENSTORE_IF_RSP_CONS, true);
-    let prod = v.getUint32(XENSTORE_IF_RSP_PROD, true);
+    const m = this.mem;
+    const cons = m.getU32(XENSTORE_IF_RSP_CONS);
+    let prod = m.getU32(XENSTORE_IF_RSP_PROD);
     const used = (prod - cons) >>> 0;
     if (used > XENSTORE_RING_SIZE) throw BAD_INDEX;
     let free = XENSTORE_RING_SIZE - used;
     const start = prod;
     while (free > 0 && this._conn.hasOutput()) {
       const idx = MASK_XENSTORE_IDX(prod);
-      const n = this._conn.pullOutput(this.page, XENSTORE_IF_RSP + idx, Math.min(free, XENSTORE_RING_SIZE - idx));
+      const n = this._conn.pullOutput(this._buf, 0, Math.min(free, XENSTORE_RING_SIZE - idx));
+      m.write(XENSTORE_IF_RSP + idx, this._buf, 0, n);
       prod = (prod + n) >>> 0;
       free -= n;
     }
     // The data is in place before the producer index moves (the guest may look any time).
-    v.setUint32(XENSTORE_IF_RSP_PROD, prod, true);
+    m.setU32(XENSTORE_IF_RSP_PROD, prod);
     return prod !== start;
   }
 
   private _fail(error: number): void {
-    this._view.setUint32(XENSTORE_IF_ERROR, error, true);
+    this.mem.setU32(XENSTORE_IF_ERROR, error);
     this._reader.reset();
     this._host.resetConnection(this._conn, true);
     this.evtchn.notify();

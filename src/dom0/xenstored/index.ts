@@ -11,6 +11,7 @@ export { XenStored, type XenStoredOptions } from './xenstored.ts';
 export { XsLocalHandle, XsRequestError, type XsWatchCallback } from './local_handle.ts';
 export { XsSocketServer } from './socket_server.ts';
 export { RingTransport, XS_SERVER_FEATURES, type XsEventChannel } from './domain_ring.ts';
+export { asRingMemory, copyingMemory, pageMemory, type CopyingPage, type XsRingMemory } from './ring_memory.ts';
 export { DomainTable, XsDomain, type XsDomainState, type XsPlatform } from './domain.ts';
 export { defaultQuotas, type XsQuotas } from './quota.ts';
 export { checkStore } from './store_check.ts';
