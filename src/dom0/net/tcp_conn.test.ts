@@ -9,7 +9,7 @@ import { TimerQueue } from './timers.ts';
 const IP_A = asIpv4(0x0a00020f);
 const IP_B = asIpv4(0x0a000202);
 
-interface LinkOpts { loss?: number; dup?: number; reorder?: number; latencyNs?: number; seed?: number; drop?: (seg: Uint8Array, fromA: boolean) => boolean }
+interface LinkOpts { sync?: boolean; loss?: number; dup?: number; reorder?: number; latencyNs?: number; seed?: number; drop?: (seg: Uint8Array, fromA: boolean) => boolean }
 
 /** Two TcpConns over a simulated wire on virtual time, with seeded loss/duplication/reordering. */
 class Pair {
@@ -44,6 +44,7 @@ class Pair {
         writeTcpHeader(buf, 0, fromA ? IP_A : IP_B, fromA ? IP_B : IP_A, fromA ? 1000 : 80, fromA ? 80 : 1000, seq, ack, flags, win, mss, ws, len);
         const o = this.opts;
         if (o.drop?.(buf, fromA)) return;
+        if (o.sync) { this.inject(!fromA, buf); return; } // the peer answers inside our emit
         if (this.rng.next() < (o.loss ?? 0)) return;
         const lat = o.latencyNs ?? 1e6;
         const jitter = this.rng.next() < (o.reorder ?? 0) ? this.rng.int(3e6) : 0;
@@ -204,6 +205,28 @@ describe('TcpConn', () => {
       expect(p.closed.b, `seed ${seed}`).toBe('closed');
     });
   }
+
+  it('stays consistent when the peer answers synchronously inside an emit (no ACK war, no spurious retransmit)', () => {
+    const p = new Pair({ sync: true });
+    p.connect();
+    expect(p.a.state).toBe(TcpState.Established);
+    expect(p.b.state).toBe(TcpState.Established);
+    const data = new SeededRng(21).bytes(500_000);
+    const back = new SeededRng(22).bytes(300_000);
+    p.a.send(data.subarray(0, 250_000));
+    p.b.send(back.subarray(0, 250_000));
+    p.a.send(data.subarray(250_000));
+    p.b.send(back.subarray(250_000));
+    p.run();
+    expectSame(concat(p.got.b), data);
+    expectSame(concat(p.got.a), back);
+    expect(p.a.retransmits + p.b.retransmits).toBe(0);
+    expect(p.segments).toBeLessThan(2 * (800_000 / 1460) + 50);
+    p.a.close();
+    p.b.close();
+    p.run();
+    expect(p.closed).toEqual({ a: 'closed', b: 'closed' });
+  });
 
   it('a full receiver closes its window; the sender probes and resumes when it opens', () => {
     const p = new Pair({}, {}, { rcvBuf: 8192 });
