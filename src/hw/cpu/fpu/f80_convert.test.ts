@@ -187,8 +187,12 @@ describe('packed BCD', () => {
     f64ToF80(h2, l2);
     expect(f80ToBcd(OUT[0], OUT[1], OUT[2], cw(0), c)).toBe(IE);
     expect(Array.from(c)).toEqual([0, 0, 0, 0, 0, 0, 0, 0xc0, 0xff, 0xff]);
-    const [h3, l3] = dbl(999999999999999999);
-    f64ToF80(h3, l3); // 10^18 after double rounding: still out of range
+    // 10^18 - 1 (exact, from a 64-bit integer) is the largest value FBSTP accepts.
+    const max = 10n ** 18n - 1n;
+    i64ToF80(Number(max >> 32n) | 0, Number(max & 0xffffffffn) | 0);
+    expect(f80ToBcd(OUT[0], OUT[1], OUT[2], cw(0), c)).toBe(0);
+    expect(Array.from(c)).toEqual([0x99, 0x99, 0x99, 0x99, 0x99, 0x99, 0x99, 0x99, 0x99, 0]);
+    i64ToF80(Number((max + 1n) >> 32n) | 0, Number((max + 1n) & 0xffffffffn) | 0);
     expect(f80ToBcd(OUT[0], OUT[1], OUT[2], cw(0), c)).toBe(IE);
   });
 });
