@@ -6,14 +6,15 @@
  * The CPU decodes ESC opcodes D8..DF and their ModRM, computes the effective and linear
  * address of a memory operand, and then:
  *  1. raises #NM itself if CR0.EM or CR0.TS is set (WAIT/FWAIT: only if CR0.MP and CR0.TS);
- *     FXSAVE/FXRSTOR: #UD if CR0.EM, #NM if CR0.TS (these are 0F AE /0 and /1);
+ *     FXSAVE/FXRSTOR (0F AE /0 and /1): #NM if CR0.TS; CR0.EM gives #UD in the current SDM,
+ *     #NM in the P6-era manuals (the CPU chooses);
  *  2. if `fpuWaits(op, modrm)` and `fpu.pendingUnmasked`, raises #MF (CR0.NE=1) or asserts
  *     FERR#/IRQ13 and, unless IGNNE# is asserted, waits (CR0.NE=0) before the instruction;
  *     WAIT/FWAIT does the same check and nothing else;
  *  3. calls `fpu.execute(op, modrm, linear, mem, env)` with op = escape byte & 7, fills
  *     `env` (one mutable object per CPU, no allocation) and acts on the return code:
  *     FPU_OK, or FPU_UD (invalid encoding: raise #UD; nothing was changed).
- *     FXSAVE/FXRSTOR: `fxsave(linear, mem, env)` / `fxrstor(linear, mem)` return FPU_OK or
+ *     FXSAVE/FXRSTOR: `fxsave(linear, mem)` / `fxrstor(linear, mem)` return FPU_OK or
  *     FPU_GP (misaligned operand, or reserved MXCSR bits on FXRSTOR: raise #GP(0)).
  *  4. Faults inside `mem` (page fault, segment limit) are thrown by the CPU's own accessors
  *     and simply propagate: every instruction reads all of its memory operands before it
