@@ -289,8 +289,10 @@ export function f80Sqrt(aSe: number, aHi: number, aLo: number, cw: number): numb
   // Feed N two bits at a time: A's 64 bits, then zeros.
   const odd = (e & 1) !== 0;
   let a0 = U[1], a1 = U[2];
-  let rootHi = 0, rootLo = 0; // root = rootHi·2^32 + rootLo
-  let remHi = 0, remLo = 0;   // remainder < 2·root + 1
+  // root q0:q1:q2 (< 2^66) and remainder m0:m1:m2 (< 2·root + 1), 32-bit limbs kept in
+  // uint32 range with >>> 0 so that every step is integer arithmetic.
+  let q0 = 0, q1 = 0, q2 = 0;
+  let m0 = 0, m1 = 0, m2 = 0;
   // With an even exponent N's top pair is (0, A63): feed A shifted right by one, its last
   // bit going out as the high half of pair 32.
   let pendingBit = 0;
@@ -303,27 +305,31 @@ export function f80Sqrt(aSe: number, aHi: number, aLo: number, cw: number): numb
     let pair: number;
     if (i < 16) { pair = a0 >>> 30; a0 = (a0 << 2) >>> 0; }
     else if (i < 32) { pair = a1 >>> 30; a1 = (a1 << 2) >>> 0; }
-    else if (i === 32) { pair = pendingBit * 2; }
+    else if (i === 32) { pair = pendingBit << 1; }
     else pair = 0;
-    // rem = rem·4 + pair
-    remHi = remHi * 4 + Math.floor(remLo / 0x40000000);
-    remLo = (remLo % 0x40000000) * 4 + pair;
-    // trial = root·4 + 1
-    const tHi = rootHi * 4 + Math.floor(rootLo / 0x40000000);
-    const tLo = (rootLo % 0x40000000) * 4 + 1;
-    rootHi = rootHi * 2 + (rootLo >= 0x80000000 ? 1 : 0);
-    rootLo = rootLo >= 0x80000000 ? rootLo * 2 - TWO32 : rootLo * 2;
-    if (remHi > tHi || (remHi === tHi && remLo >= tLo)) {
-      remLo -= tLo;
-      if (remLo < 0) { remLo += TWO32; remHi -= 1; }
-      remHi -= tHi;
-      rootLo += 1;
+    // rem = rem·4 + pair; trial = root·4 + 1; root = root·2
+    m0 = ((m0 << 2) | (m1 >>> 30)) >>> 0;
+    m1 = ((m1 << 2) | (m2 >>> 30)) >>> 0;
+    m2 = ((m2 << 2) | pair) >>> 0;
+    const t0 = ((q0 << 2) | (q1 >>> 30)) >>> 0;
+    const t1 = ((q1 << 2) | (q2 >>> 30)) >>> 0;
+    const t2 = ((q2 << 2) | 1) >>> 0;
+    q0 = ((q0 << 1) | (q1 >>> 31)) >>> 0;
+    q1 = ((q1 << 1) | (q2 >>> 31)) >>> 0;
+    q2 = (q2 << 1) >>> 0;
+    if (m0 > t0 || (m0 === t0 && (m1 > t1 || (m1 === t1 && m2 >= t2)))) {
+      const b2 = m2 < t2 ? 1 : 0;
+      m2 = (m2 - t2) >>> 0;
+      const b1 = m1 < t1 || (m1 === t1 && b2 === 1) ? 1 : 0;
+      m1 = (m1 - t1 - b2) >>> 0;
+      m0 = (m0 - t0 - b1) >>> 0;
+      q2 = (q2 | 1) >>> 0;
     }
   }
   // root has 66 bits: bits 65..34 → s0, 33..2 → s1, 1..0 → top of s2 (plus sticky).
-  const s0 = Math.floor(rootHi / 4);
-  const s1 = (rootHi % 4) * 0x40000000 + Math.floor(rootLo / 4);
-  const s2 = (rootLo % 4) * 0x40000000 + (remHi !== 0 || remLo !== 0 ? 1 : 0);
+  const s0 = ((q0 << 30) | (q1 >>> 2)) >>> 0;
+  const s1 = ((q1 << 30) | (q2 >>> 2)) >>> 0;
+  const s2 = ((q2 << 30) | ((m0 | m1 | m2) !== 0 ? 1 : 0)) >>> 0;
   const exp = (odd ? (e - 1) / 2 : e / 2) + BIAS;
   return flags | roundPack80(0, exp | 0, s0 | 0, s1 | 0, s2 | 0, cw, precisionBits(cw));
 }
