@@ -12,7 +12,7 @@ import { createUserNet, NodeTimerDriver, type UserNet } from '../../src/dom0/net
 import { TimerQueue } from '../../src/dom0/net/timers.ts';
 import { DEFAULT_TCP_CONFIG } from '../../src/dom0/net/tcp_conn.ts';
 import type { GatewayConfig } from '../../src/dom0/net/gateway.ts';
-import { DNS, GuestStack, GW } from './guest_stack.ts';
+import { DNS, GuestStack, GW } from '../../src/dom0/net/guest_stack.ts';
 import { SeededRng, seedFromEnv } from './seeded_rng.ts';
 import { dnsQuery, startDnsResponder, startTcpEcho, startUdpEcho } from './test_servers.ts';
 

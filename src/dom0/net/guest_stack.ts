@@ -1,21 +1,26 @@
 /**
- * A small guest-side IPv4 stack on a bridge port, for gateway tests: DHCP client, ARP,
- * ICMP echo, UDP sockets and TCP (the same TcpConn the gateway uses, as client or server).
- * It is a test peer, not the only one: tests/net/netns.test.ts runs the Linux kernel's stack
- * against the same gateway.
+ * A minimal IPv4 endpoint on a bridge port: DHCP client, ARP, ICMP echo, UDP and TCP (the
+ * same TcpConn the gateway uses, as client or server). It is the network stack of the
+ * TypeScript test and benchmark guests (tests/net, bench/net.ts), and what a dom0 tool uses
+ * to talk on xenbr0 itself. It is not the only peer the gateway is tested against:
+ * tests/net/netns.test.ts runs the Linux kernel's stack through a TAP device.
+ *
+ * Invariants: one address (from DHCP or set), one gateway; frames it sends are built in one
+ * scratch buffer (the bridge does not retain them); waiting helpers (until) use host timers
+ * and reject with what they waited for.
  */
-import type { Clock } from '../../src/hw/clock.ts';
-import { asIpv4, IPV4_ANY, IPV4_BROADCAST, MAC_BROADCAST, parseIpv4, readIpv4, type Ipv4Addr, type MacAddr } from '../../src/dom0/net/addr.ts';
-import { ArpPacket, ARPOP_REPLY, ARPOP_REQUEST, buildArp } from '../../src/dom0/net/arp.ts';
-import type { Bridge, BridgePort, BridgePortHandle } from '../../src/dom0/net/bridge.ts';
-import { finish, sum16 } from '../../src/dom0/net/checksum.ts';
-import { buildDhcpRequest, DHCPACK, DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, readDhcpReply } from '../../src/dom0/net/dhcp.ts';
-import { ETH_HLEN, ETH_P_ARP, ETH_P_IPV4, ethType, writeEthHeader } from '../../src/dom0/net/ethernet.ts';
-import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, Ipv4Error, Ipv4Header, writeIpv4Header } from '../../src/dom0/net/ipv4.ts';
-import { DEFAULT_TCP_CONFIG, TcpConn, type TcpCloseReason, type TcpConfig, type TcpEvents, type TcpOutput } from '../../src/dom0/net/tcp_conn.ts';
-import { TcpError, TcpSegment, TH_ACK, TH_RST, TH_SYN, tcpOptionsLen, writeTcpHeader } from '../../src/dom0/net/tcp_wire.ts';
-import type { TimerQueue } from '../../src/dom0/net/timers.ts';
-import { UdpError, UdpHeader, writeUdpHeader } from '../../src/dom0/net/udp.ts';
+import type { Clock } from '../../hw/clock.ts';
+import { asIpv4, IPV4_ANY, IPV4_BROADCAST, MAC_BROADCAST, parseIpv4, readIpv4, type Ipv4Addr, type MacAddr } from './addr.ts';
+import { ArpPacket, ARPOP_REPLY, ARPOP_REQUEST, buildArp } from './arp.ts';
+import type { Bridge, BridgePort, BridgePortHandle } from './bridge.ts';
+import { finish, sum16 } from './checksum.ts';
+import { buildDhcpRequest, DHCPACK, DHCPDISCOVER, DHCPOFFER, DHCPREQUEST, readDhcpReply } from './dhcp.ts';
+import { ETH_HLEN, ETH_P_ARP, ETH_P_IPV4, ethType, writeEthHeader } from './ethernet.ts';
+import { IPPROTO_ICMP, IPPROTO_TCP, IPPROTO_UDP, Ipv4Error, Ipv4Header, writeIpv4Header } from './ipv4.ts';
+import { DEFAULT_TCP_CONFIG, TcpConn, type TcpCloseReason, type TcpConfig, type TcpEvents, type TcpOutput } from './tcp_conn.ts';
+import { TcpError, TcpSegment, TH_ACK, TH_RST, TH_SYN, tcpOptionsLen, writeTcpHeader } from './tcp_wire.ts';
+import type { TimerQueue } from './timers.ts';
+import { UdpError, UdpHeader, writeUdpHeader } from './udp.ts';
 
 export const GW = parseIpv4('10.0.2.2');
 export const DNS = parseIpv4('10.0.2.3');
