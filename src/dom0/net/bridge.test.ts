@@ -67,7 +67,7 @@ describe('Bridge (xenbr0)', () => {
   });
 
   it('ages learned addresses out on the clock and floods again', () => {
-    const { clock, br, p } = setup({ ageingNs: 10e9 });
+    const { clock, br, p } = setup({ ageingNs: 10e9, clockReadInterval: 1 });
     p[1].handle.send(frame(A, B));
     p[0].handle.send(frame(B, A));
     expect(p[2].got.length).toBe(1); // only the first (flooded) frame
