@@ -7,7 +7,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import {
   XENSTORE_IF_REQ_CONS, XENSTORE_IF_REQ_PROD, XENSTORE_IF_RSP_PROD, XS_IS_DOMAIN_INTRODUCED,
 } from '../../src/abi/io/xs_wire.ts';
-import { asDomId, asEvtchnPort, asMfn, type DomId, type EvtchnPort, type Mfn } from '../../src/abi/types.ts';
+import { asDomId, asEvtchnPort, asGfn, type DomId, type EvtchnPort, type Gfn } from '../../src/abi/types.ts';
 import type { XsDomainState, XsPlatform } from '../../src/dom0/xenstored/domain.ts';
 import { RingFrontend } from '../../src/dom0/xenstored/ring_frontend.ts';
 import { XsClient } from '../../src/dom0/xenstored/xs_client.ts';
@@ -18,8 +18,8 @@ class FakePlatform implements XsPlatform {
   readonly pages = new Map<number, Uint8Array>();
   readonly channels = new Map<number, EvtchnPair>();
   readonly states = new Map<number, XsDomainState>();
-  mapRing(_domid: DomId, mfn: Mfn): Uint8Array | undefined {
-    return this.pages.get(mfn);
+  mapRing(_domid: DomId, gfn: Gfn): Uint8Array | undefined {
+    return this.pages.get(gfn);
   }
   bindEvent(domid: DomId, port: EvtchnPort): EvtchnPair['server'] | undefined {
     if (port > 1000) return undefined;
@@ -57,7 +57,7 @@ describe('XS_INTRODUCE over the wire', () => {
     const events = await specialWatcher();
     const page = new Uint8Array(4096);
     platform.pages.set(0x1234, page);
-    dom0.introduce(asDomId(7), asMfn(0x1234), asEvtchnPort(9));
+    dom0.introduce(asDomId(7), asGfn(0x1234), asEvtchnPort(9));
     await settle();
     expect(events).toEqual([['@introduceDomain', 'intro']]);
     expect(text(dom0.request(XS_IS_DOMAIN_INTRODUCED, '7\0'))).toBe('T\0');
@@ -70,11 +70,11 @@ describe('XS_INTRODUCE over the wire', () => {
   it('rejects unknown MFNs, failed binds, bad ports and domid 0 with EINVAL', () => {
     const { dom0 } = env;
     platform.pages.set(1, new Uint8Array(4096));
-    expect(() => dom0.introduce(asDomId(7), asMfn(999), asEvtchnPort(9))).toThrow(/EINVAL/);
-    expect(() => dom0.introduce(asDomId(7), asMfn(1), asEvtchnPort(5000))).toThrow(/EINVAL/);
-    expect(() => dom0.introduce(asDomId(7), asMfn(1), asEvtchnPort(0))).toThrow(/EINVAL/);
-    expect(() => dom0.introduce(asDomId(0), asMfn(1), asEvtchnPort(9))).toThrow(/EINVAL/);
-    expect(() => dom0.introduce(asDomId(0x7ff0), asMfn(1), asEvtchnPort(9))).toThrow(/EINVAL/);
+    expect(() => dom0.introduce(asDomId(7), asGfn(999), asEvtchnPort(9))).toThrow(/EINVAL/);
+    expect(() => dom0.introduce(asDomId(7), asGfn(1), asEvtchnPort(5000))).toThrow(/EINVAL/);
+    expect(() => dom0.introduce(asDomId(7), asGfn(1), asEvtchnPort(0))).toThrow(/EINVAL/);
+    expect(() => dom0.introduce(asDomId(0), asGfn(1), asEvtchnPort(9))).toThrow(/EINVAL/);
+    expect(() => dom0.introduce(asDomId(0x7ff0), asGfn(1), asEvtchnPort(9))).toThrow(/EINVAL/);
   });
 
   it('introducing a known domain re-binds the channel and resets the connection, without an event', async () => {
@@ -82,14 +82,14 @@ describe('XS_INTRODUCE over the wire', () => {
     ownHome(dom0, 7);
     const page = new Uint8Array(4096);
     platform.pages.set(1, page);
-    dom0.introduce(asDomId(7), asMfn(1), asEvtchnPort(9));
+    dom0.introduce(asDomId(7), asGfn(1), asEvtchnPort(9));
     const first = platform.channels.get(7)!;
     const guest = new XsClient(new RingFrontend(page, first.guest));
     await guest.watch('/local/domain/7', 'w');
     await guest.read('/local/domain/7');
     expect(new DataView(page.buffer).getUint32(XENSTORE_IF_RSP_PROD, true)).toBeGreaterThan(0);
     const events = await specialWatcher();
-    dom0.introduce(asDomId(7), asMfn(1), asEvtchnPort(10));
+    dom0.introduce(asDomId(7), asGfn(1), asEvtchnPort(10));
     await settle();
     expect(first.closed).toBe(true);
     expect(events).toEqual([]);

@@ -19,7 +19,7 @@
  */
 import { XENSTORE_CONNECTED, XENSTORE_IF_CONNECTION, XENSTORE_RECONNECT } from '../../abi/io/xs_wire.ts';
 import { DOMID_FIRST_RESERVED } from '../../abi/xen.ts';
-import type { DomId, EvtchnPort, Mfn } from '../../abi/types.ts';
+import type { DomId, EvtchnPort, Gfn } from '../../abi/types.ts';
 import type { Connection } from './connection.ts';
 import { RingTransport, type XsEventChannel } from './domain_ring.ts';
 import { removeTree } from './node_ops.ts';
@@ -33,11 +33,12 @@ export type XsDomainState = 'running' | 'shutdown' | 'dying' | 'gone';
 
 /**
  * How xenstored reaches the hypervisor: map a domain's store page (XS_INTRODUCE carries its
- * MFN), bind the interdomain event channel to the domain's store port, and look up domain
+ * frame number), bind the interdomain event channel to the domain's store port, and look up domain
  * states. Provided by the host (foreign mapping and event channels are hypercalls).
  */
 export interface XsPlatform {
-  mapRing(domid: DomId, mfn: Mfn): XsRingMemory | Uint8Array | undefined;
+  /** `gfn` names the store frame as the domain does: the MFN for PV, the PFN otherwise. */
+  mapRing(domid: DomId, gfn: Gfn): XsRingMemory | Uint8Array | undefined;
   bindEvent(domid: DomId, remotePort: EvtchnPort): XsEventChannel | undefined;
   domainState?(domid: DomId): XsDomainState;
 }
@@ -49,8 +50,8 @@ export class XsDomain {
     readonly domid: DomId,
     readonly conn: Connection,
     public transport: RingTransport,
-    /** The MFN XS_INTRODUCE named, if the domain came that way. */
-    public mfn: Mfn | undefined,
+    /** The frame XS_INTRODUCE named (MFN for PV, PFN otherwise), if the domain came that way. */
+    public gfn: Gfn | undefined,
   ) {}
 }
 
@@ -75,7 +76,7 @@ export class DomainTable {
    * Introduce `domid` whose xenstore page is `page` and whose store event channel (already
    * bound by the caller) is `evtchn`. The toolstack's direct API; XS_INTRODUCE ends here too.
    */
-  introduce(domid: DomId, page: Uint8Array | XsRingMemory, evtchn: XsEventChannel, mfn?: Mfn): XsDomain {
+  introduce(domid: DomId, page: Uint8Array | XsRingMemory, evtchn: XsEventChannel, gfn?: Gfn): XsDomain {
     if (!Number.isInteger(domid) || domid <= 0 || domid >= DOMID_FIRST_RESERVED) {
       throw new RangeError(`xenstored: cannot introduce domid ${domid}`);
     }
@@ -91,18 +92,18 @@ export class DomainTable {
     const mem = asRingMemory(page);
     const transport = new RingTransport(mem, evtchn, conn, this._d);
     conn.transport = transport;
-    const dom = new XsDomain(domid, conn, transport, mfn);
+    const dom = new XsDomain(domid, conn, transport, gfn);
     this._domains.set(domid, dom);
     this._reset(dom);
     this._d.fireSpecial('@introduceDomain');
     return dom;
   }
 
-  /** XS_INTRODUCE: map the page by MFN and bind the port through the platform. */
-  introduceByMfn(domid: DomId, mfn: Mfn, port: EvtchnPort): void {
+  /** XS_INTRODUCE: map the page by its frame number and bind the port through the platform. */
+  introduceByGfn(domid: DomId, gfn: Gfn, port: EvtchnPort): void {
     if (domid <= 0 || domid >= DOMID_FIRST_RESERVED || port <= 0) throw XS_ERR.EINVAL;
     const known = this._domains.get(domid);
-    const mapped = known === undefined ? this._platform?.mapRing(domid, mfn) : undefined;
+    const mapped = known === undefined ? this._platform?.mapRing(domid, gfn) : undefined;
     const mem = known !== undefined ? known.transport.mem : mapped === undefined ? undefined : asRingMemory(mapped);
     if (mem === undefined) throw XS_ERR.EINVAL;
     const evtchn = this._platform?.bindEvent(domid, port);
@@ -110,7 +111,7 @@ export class DomainTable {
       if (known === undefined) mem.unmap?.();
       throw XS_ERR.EINVAL;
     }
-    this.introduce(domid, mem, evtchn, mfn);
+    this.introduce(domid, mem, evtchn, gfn);
   }
 
   /** Release a domain (XS_RELEASE, or found dead). ENOENT if unknown. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { asDomId, asEvtchnPort, asMfn } from '../../abi/types.ts';
+import { asDomId, asEvtchnPort, asGfn } from '../../abi/types.ts';
 import { createDevice, createDomainTree, removeDevice, removeDomainTree, withTransaction } from './domain_tree.ts';
 import { XsLocalHandle } from './local_handle.ts';
 import { checkStore } from './store_check.ts';
@@ -10,7 +10,7 @@ function setup(): { d: XenStored; xs: XsLocalHandle; guest: XsLocalHandle } {
   const xs = new XsLocalHandle(d);
   createDomainTree(xs, {
     domid: asDomId(3), name: 'guest', uuid: '00000000-0000-0000-0000-000000000003', memoryKiB: 65536, vcpus: 2,
-    store: { mfn: asMfn(0x1234), port: asEvtchnPort(1) }, console: { mfn: asMfn(0x1235), port: asEvtchnPort(2) },
+    store: { gfn: asGfn(0x1234), port: asEvtchnPort(1) }, console: { gfn: asGfn(0x1235), port: asEvtchnPort(2) },
   });
   return { d, xs, guest: new XsLocalHandle(d, asDomId(3), false) };
 }

@@ -14,7 +14,7 @@
  *   frontend  /local/domain/<front>/device/<type>/<devid>               n<front> r<back>
  *   backend   /local/domain/<back>/backend/<btype>/<front>/<devid>      n<back> r<front>
  */
-import type { DomId, EvtchnPort, Mfn } from '../../abi/types.ts';
+import type { DomId, EvtchnPort, Gfn } from '../../abi/types.ts';
 import type { XsLocalHandle } from './local_handle.ts';
 import { domainPath } from './path.ts';
 
@@ -29,10 +29,10 @@ export interface DomainTreeSpec {
   readonly vcpus?: number;
   readonly hvm?: boolean;
   readonly videoramKiB?: number;
-  /** The xenstore ring page and port (also given to xenstored by introduction). */
-  readonly store?: { readonly mfn: Mfn; readonly port: EvtchnPort };
-  /** The first PV console's ring page and port. */
-  readonly console?: { readonly mfn: Mfn; readonly port: EvtchnPort; readonly limit?: number };
+  /** The xenstore ring frame (MFN for PV, PFN for HVM) and port, as given to xenstored. */
+  readonly store?: { readonly gfn: Gfn; readonly port: EvtchnPort };
+  /** The first PV console's ring frame (same naming) and port. */
+  readonly console?: { readonly gfn: Gfn; readonly port: EvtchnPort; readonly limit?: number };
 }
 
 export interface DeviceSpec {
@@ -117,11 +117,11 @@ export function createDomainTree(xs: XsLocalHandle, s: DomainTreeSpec): void {
     }
     for (const k of ['data', 'drivers', 'feature', 'attr', 'error']) node(`${home}/${k}`, '', rw);
     if (s.store !== undefined) {
-      node(`${home}/store/ring-ref`, String(s.store.mfn), ro);
+      node(`${home}/store/ring-ref`, String(s.store.gfn), ro);
       node(`${home}/store/port`, String(s.store.port), ro);
     }
     if (s.console !== undefined) {
-      node(`${home}/console/ring-ref`, String(s.console.mfn), ro);
+      node(`${home}/console/ring-ref`, String(s.console.gfn), ro);
       node(`${home}/console/port`, String(s.console.port), ro);
       node(`${home}/console/limit`, String(s.console.limit ?? CONSOLE_LIMIT), ro);
       node(`${home}/console/type`, 'xenconsoled', ro);

@@ -18,7 +18,7 @@ import {
   XS_RELEASE, XS_RM, XS_SET_PERMS, XS_TRANSACTION_END, XS_TRANSACTION_START, XS_UNWATCH,
   XS_WATCH, XS_WATCH_EVENT, XS_WRITE, XSD_SOCKMSG_SIZE,
 } from '../../abi/io/xs_wire.ts';
-import { asDomId, type DomId, type EvtchnPort, type Mfn } from '../../abi/types.ts';
+import { asDomId, type DomId, type EvtchnPort, type Gfn } from '../../abi/types.ts';
 import type { Connection, XsTransport } from './connection.ts';
 import { latin1, latin1Bytes, payloadStrings, type XsMessage } from './wire.ts';
 import type { XenStored } from './xenstored.ts';
@@ -139,8 +139,8 @@ export class XsLocalHandle implements XsTransport {
     return payloadStrings(this.request(XS_GET_DOMAIN_PATH, `${domid}\0`))[0] ?? '';
   }
 
-  introduce(domid: DomId, mfn: Mfn, port: EvtchnPort): void {
-    this.request(XS_INTRODUCE, `${domid}\0${mfn}\0${port}\0`, 0, `domain ${domid}`);
+  introduce(domid: DomId, gfn: Gfn, port: EvtchnPort): void {
+    this.request(XS_INTRODUCE, `${domid}\0${gfn}\0${port}\0`, 0, `domain ${domid}`);
   }
 
   release(domid: DomId): void {

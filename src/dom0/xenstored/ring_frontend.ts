@@ -15,6 +15,7 @@ import {
   MASK_XENSTORE_IDX, XENSTORE_IF_REQ, XENSTORE_IF_REQ_CONS, XENSTORE_IF_REQ_PROD,
   XENSTORE_IF_RSP, XENSTORE_IF_RSP_CONS, XENSTORE_IF_RSP_PROD, XENSTORE_RING_SIZE,
 } from '../../abi/io/xs_wire.ts';
+import { asRingMemory, type XsRingMemory } from './ring_memory.ts';
 import type { XsByteChannel } from './xs_client.ts';
 
 /** The domain's end of its store event channel. */
@@ -24,13 +25,14 @@ export interface XsGuestEventChannel {
 }
 
 export class RingFrontend implements XsByteChannel {
-  private readonly _view: DataView;
+  readonly mem: XsRingMemory;
   private readonly _queue: Uint8Array[] = [];
   private _queueOffset = 0;
   private _handler: ((bytes: Uint8Array) => void) | undefined;
 
-  constructor(readonly page: Uint8Array, private readonly _evtchn: XsGuestEventChannel) {
-    this._view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  /** `page`: the ring page itself, or a way to reach it (a native domain's own memory). */
+  constructor(page: Uint8Array | XsRingMemory, private readonly _evtchn: XsGuestEventChannel) {
+    this.mem = asRingMemory(page);
     _evtchn.onEvent(() => this.poll());
   }
 
@@ -46,31 +48,35 @@ export class RingFrontend implements XsByteChannel {
   /** Move pending requests in and responses out (also called on every event). */
   poll(): void {
     this._pumpRequests();
-    const v = this._view;
-    const cons = v.getUint32(XENSTORE_IF_RSP_CONS, true);
-    const prod = v.getUint32(XENSTORE_IF_RSP_PROD, true);
+    const m = this.mem;
+    const cons = m.getU32(XENSTORE_IF_RSP_CONS);
+    const prod = m.getU32(XENSTORE_IF_RSP_PROD);
     const avail = (prod - cons) >>> 0;
     if (avail === 0 || avail > XENSTORE_RING_SIZE) return;
     const out = new Uint8Array(avail);
-    for (let i = 0; i < avail; i++) out[i] = this.page[XENSTORE_IF_RSP + MASK_XENSTORE_IDX(cons + i)]!; // SAFETY: masked index
-    v.setUint32(XENSTORE_IF_RSP_CONS, (cons + avail) >>> 0, true);
+    const idx = MASK_XENSTORE_IDX(cons);
+    const first = Math.min(avail, XENSTORE_RING_SIZE - idx);
+    m.read(XENSTORE_IF_RSP + idx, out, 0, first);
+    if (first < avail) m.read(XENSTORE_IF_RSP, out, first, avail - first);
+    m.setU32(XENSTORE_IF_RSP_CONS, (cons + avail) >>> 0);
     this._evtchn.notify();
     this._handler?.(out);
   }
 
   private _pumpRequests(): void {
-    const v = this._view;
+    const m = this.mem;
     let moved = false;
     while (this._queue.length > 0) {
-      const cons = v.getUint32(XENSTORE_IF_REQ_CONS, true);
-      let prod = v.getUint32(XENSTORE_IF_REQ_PROD, true);
+      const cons = m.getU32(XENSTORE_IF_REQ_CONS);
+      let prod = m.getU32(XENSTORE_IF_REQ_PROD);
       const used = (prod - cons) >>> 0;
       if (used >= XENSTORE_RING_SIZE) break;
       const msg = this._queue[0]!; // SAFETY: length > 0
-      const n = Math.min(XENSTORE_RING_SIZE - used, msg.length - this._queueOffset);
-      for (let i = 0; i < n; i++) this.page[XENSTORE_IF_REQ + MASK_XENSTORE_IDX(prod + i)] = msg[this._queueOffset + i]!; // SAFETY: i < n
+      const idx = MASK_XENSTORE_IDX(prod);
+      const n = Math.min(XENSTORE_RING_SIZE - used, XENSTORE_RING_SIZE - idx, msg.length - this._queueOffset);
+      m.write(XENSTORE_IF_REQ + idx, msg, this._queueOffset, n);
       prod = (prod + n) >>> 0;
-      v.setUint32(XENSTORE_IF_REQ_PROD, prod, true);
+      m.setU32(XENSTORE_IF_REQ_PROD, prod);
       moved = true;
       this._queueOffset += n;
       if (this._queueOffset === msg.length) {

@@ -20,7 +20,7 @@ import {
   XS_SET_PERMS, XS_SET_TARGET, XS_TRANSACTION_END, XS_TRANSACTION_START, XS_TYPE_COUNT,
   XS_UNWATCH, XS_WATCH, XS_WRITE,
 } from '../../abi/io/xs_wire.ts';
-import { asDomId, asEvtchnPort, asMfn, isDomId, type DomId } from '../../abi/types.ts';
+import { asDomId, asEvtchnPort, asGfn, isDomId, type DomId } from '../../abi/types.ts';
 import { DOMID_INVALID, DOMID_SELF } from '../../abi/xen.ts';
 import type { Connection, PendingRequest } from './connection.ts';
 import { doControl } from './control.ts';
@@ -138,7 +138,7 @@ const doTransactionEnd: Handler = (d, c, m, req, tx) => {
 const doIntroduce: Handler = (d, c, m, req) => {
   const s = payloadStrings(m.payload);
   if (s.length < 3) throw XS_ERR.EINVAL;
-  d.domains.introduceByMfn(domidArg(s[0]!), asMfn(atoi(s[1]!) >>> 0), asEvtchnPort(Math.max(0, atoi(s[2]!)))); // SAFETY: length >= 3
+  d.domains.introduceByGfn(domidArg(s[0]!), asGfn(atoi(s[1]!) >>> 0), asEvtchnPort(Math.max(0, atoi(s[2]!)))); // SAFETY: length >= 3
   ok(d, c, m, req);
 };
 
