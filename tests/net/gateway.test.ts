@@ -275,4 +275,77 @@ describe('user-mode gateway limits and hostile guests', () => {
     guest.ping(GW, 9, 9, new Uint8Array(8));
     await guest.until(() => guest.icmpIn.some((m) => m.type === 0 && m.data[7] === 9), 2000, 'ping after the storm');
   });
+
+  it('caps UDP flows per guest and closes idle flows with their sockets', async () => {
+    await setup({ limits: { udpPerGuest: 50 }, udpIdleNs: 300e6 });
+    await guest.dhcp();
+    await guest.resolveGateway();
+    const echo = await startUdpEcho();
+    try {
+      for (let i = 0; i < 80; i++) guest.sendUdp(GW, 20000 + i, echo.port, new Uint8Array([i]));
+      expect(net.gateway.udp.flowCount).toBe(50);
+      expect(net.gateway.udp.counters.limited).toBe(30);
+      expect(net.gateway.usage(guest.mac).udp).toBe(50);
+      await guest.until(() => guest.udpIn.length === 50, 3000, 'echoes of the admitted flows');
+      await waitFor(() => net.gateway.udp.flowCount === 0, 5000, 'idle flows to expire');
+      await waitFor(() => net.host.openSockets === 0, 2000, 'their sockets closed');
+      expect(net.gateway.usage(guest.mac).udp).toBe(0);
+    } finally {
+      await echo.close();
+    }
+  });
+
+  it('survives TCP state abuse: seeded random segments on live, closing and unknown connections', async () => {
+    await setup({ limits: { tcpPerGuest: 64 } });
+    await guest.dhcp();
+    await guest.resolveGateway();
+    const echo = await startTcpEcho();
+    const seed = seedFromEnv(606);
+    const rng = new SeededRng(seed);
+    try {
+      const conns = Array.from({ length: 8 }, () => guest.connect(GW, echo.port));
+      await waitFor(() => conns.every((c) => c.established), 3000, 'established');
+      conns[0].conn.close(); // one half-closed
+      for (let i = 0; i < 20_000; i++) {
+        const c = conns[rng.int(conns.length)];
+        const sport = rng.next() < 0.8 ? c.localPort : 30000 + rng.int(100);
+        const flags = rng.int(64);
+        const seq = rng.next() < 0.5 ? (c.conn.sndNxt + rng.int(400_000) - 200_000) >>> 0 : rng.u32();
+        const ack = rng.next() < 0.5 ? (c.conn.rcvNxt + rng.int(400_000) - 200_000) >>> 0 : rng.u32();
+        const len = rng.next() < 0.3 ? rng.int(1400) : 0;
+        guest.sendTcp(GW, sport, echo.port, null, flags, seq, ack, rng.int(65536), rng.next() < 0.2 ? 1 + rng.int(2000) : 0, -1, 0, len);
+      }
+      expect(net.gateway.tcp.flowCount, `seed ${seed}`).toBeLessThanOrEqual(64);
+      // Whatever the abuse did to these connections, closing everything returns every resource.
+      for (const c of conns) c.conn.abort();
+      net.gateway.detachGuest(guest.mac);
+      await waitFor(() => net.gateway.tcp.flowCount === 0, 5000, 'flows gone');
+      await waitFor(() => net.host.openSockets === 0, 3000, 'sockets gone');
+      // And the gateway still relays for a fresh connection.
+      const fresh = guest.connect(GW, echo.port);
+      await fresh.until(() => fresh.established, 3000, 'fresh connection');
+      fresh.conn.send(new TextEncoder().encode('still here'));
+      await fresh.until(() => fresh.received === 10, 3000, 'echo');
+      fresh.conn.abort();
+    } finally {
+      await echo.close();
+    }
+  });
+
+  it('restrict mode: only the host and the DNS forwarder are reachable; nothing is sent elsewhere', async () => {
+    await setup({ restrict: true });
+    await guest.dhcp();
+    await guest.resolveGateway();
+    const c = guest.connect(parseIpv4('192.0.2.1'), 80); // TEST-NET-1: refused before any host socket exists
+    await c.until(() => c.closed !== null, 2000, 'refusal');
+    expect(c.closed).toBe('refused');
+    guest.sendUdp(parseIpv4('192.0.2.1'), 5000, 53, new Uint8Array(10));
+    expect(net.gateway.udp.counters.unmappable).toBe(1);
+    const other = guest.connect(parseIpv4('10.0.2.99'), 80); // another address of the virtual network is not the gateway's
+    await other.until(() => other.closed !== null, 2000, 'refusal');
+    expect(net.host.openSockets).toBe(0);
+    guest.sendUdp(DNS, 5001, 53, dnsQuery(7, 'allowed.example'));
+    await guest.until(() => guest.udpIn.length > 0, 3000, 'dns answer');
+    expect(dns.queries).toEqual(['allowed.example']);
+  });
 });
