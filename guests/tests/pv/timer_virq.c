@@ -1,0 +1,57 @@
+/*
+ * set_timer_op and VIRQ_TIMER: a one-shot deadline on Xen system time raises the vCPU's
+ * VIRQ_TIMER (bound to a port) no earlier than the deadline; a deadline in the past fires
+ * at once; 0 cancels. Waiting is SCHEDOP_poll on the port with a bound, so a missing timer
+ * is a failed check, not a hang.
+ */
+#include "lib/pvtest.h"
+
+PVTEST("timer_virq", "SUCCESS", 0, "", "set_timer_op deadlines and VIRQ_TIMER delivery");
+
+#define MS 1000000ULL
+
+void test_main(void)
+{
+    evtchn_port_t port;
+    CHECK_EQ(xen_evtchn_bind_virq(VIRQ_TIMER, 0, &port), 0);
+    /* VIRQ_TIMER can be bound once per vCPU. */
+    evtchn_port_t again;
+    CHECK_EQ(xen_evtchn_bind_virq(VIRQ_TIMER, 0, &again), -XEN_EEXIST);
+    /* No timer is armed at boot: nothing within 30 ms. */
+    CHECK_EQ(pvt_poll_port(port, pvt_now() + 30 * MS), 0);
+
+    /* A deadline 10 ms ahead. */
+    uint64_t deadline = pvt_now() + 10 * MS;
+    CHECK_EQ(HYPERVISOR_set_timer_op(deadline), 0);
+    CHECK_EQ(pvt_poll_port(port, deadline + 2000 * MS), 1);
+    uint64_t t1 = pvt_now();
+    CHECK_GE_QUIET(t1, deadline);
+    pv_printf("timer event %lld us after the deadline\n", (long long)(t1 - deadline) / 1000);
+    xen_evtchn_clear(pvt_shared, port);
+    /* One-shot: it does not fire again. */
+    CHECK_EQ(pvt_poll_port(port, pvt_now() + 30 * MS), 0);
+
+    /* In the past: fires at once. */
+    CHECK_EQ(HYPERVISOR_set_timer_op(pvt_now() - MS), 0);
+    CHECK_EQ(pvt_poll_port(port, pvt_now() + 2000 * MS), 1);
+    xen_evtchn_clear(pvt_shared, port);
+
+    /* Cancelled: nothing arrives. */
+    CHECK_EQ(HYPERVISOR_set_timer_op(pvt_now() + 5 * MS), 0);
+    CHECK_EQ(HYPERVISOR_set_timer_op(0), 0);
+    CHECK_EQ(pvt_poll_port(port, pvt_now() + 30 * MS), 0);
+
+    /* Re-arming replaces the previous deadline. */
+    CHECK_EQ(HYPERVISOR_set_timer_op(pvt_now() + 10000 * MS), 0);
+    deadline = pvt_now() + 5 * MS;
+    CHECK_EQ(HYPERVISOR_set_timer_op(deadline), 0);
+    CHECK_EQ(pvt_poll_port(port, deadline + 2000 * MS), 1);
+    CHECK_GE_QUIET(pvt_now(), deadline);
+
+    /* Delivered through the event callback when unmasked. */
+    pvt_upcalls = 0;
+    pvt_events_unmask();
+    pvt_events_mask();
+    CHECK_EQ(pvt_upcalls, 1);
+    CHECK_EQ(xen_evtchn_pending(pvt_shared, port), 0);
+}
