@@ -28,6 +28,13 @@
 import type { MachineMemory } from '../memory/machine_memory.ts';
 import type { Tlb } from './tlb.ts';
 
+/**
+ * A compiled region (jit/codegen.ts): runs flat-32 code of one frame entered at page offset
+ * `off` with Cpu.eip pointing there. Returns 1 if `off` is not one of its entry points (no
+ * progress), else 0 after leaving with Cpu.eip and Cpu.instructions updated.
+ */
+export type RegionFn = (cpu: import('./cpu.ts').Cpu, off: number) => number;
+
 export const MAX_BLOCK_INSNS = 32;
 export const SCRATCH_INSNS = 4;
 const POOL = 1 << 18;
@@ -59,6 +66,17 @@ export class CodeCache {
   /** Frame -> first block on it, or -1. */
   readonly frameHead: Int32Array;
   private readonly _tlbs: Tlb[] = [];
+  /**
+   * JIT regions (jit/jit.ts): per frame, the compiled function for that frame's flat-32
+   * blocks, or undefined. Dropped with the frame's blocks (codeWritten) and on flush.
+   */
+  readonly regions: Array<RegionFn | undefined>;
+  /** Per frame: instructions the interpreter ran there since the last compile. */
+  readonly heat: Int32Array;
+  /** Per frame: how often a region was compiled for it (recompiles are capped). */
+  readonly compiles: Uint8Array;
+  /** Regions dropped because their code was written (statistics). */
+  regionsDropped = 0;
   /** Statistics: blocks decoded, invalidated, full flushes. */
   decoded = 0;
   invalidated = 0;
@@ -66,6 +84,9 @@ export class CodeCache {
 
   constructor(readonly mem: MachineMemory) {
     this.frameHead = new Int32Array(mem.frames).fill(-1);
+    this.regions = new Array<RegionFn | undefined>(mem.frames).fill(undefined);
+    this.heat = new Int32Array(mem.frames);
+    this.compiles = new Uint8Array(mem.frames);
     this.blkFirst[0] = 0;
     mem.addCodeListener(this);
   }
@@ -108,6 +129,8 @@ export class CodeCache {
     this.poolUsed = SCRATCH_INSNS;
     this.blocksUsed = 1;
     this.flushes++;
+    this.regions.fill(undefined);
+    this.heat.fill(0);
   }
 
   /**
@@ -154,6 +177,11 @@ export class CodeCache {
       b = next;
     }
     this.mem.codeLines[frame] = keep;
+    if (this.regions[frame] !== undefined) {
+      this.regions[frame] = undefined;
+      this.heat[frame] = 0;
+      this.regionsDropped++;
+    }
   }
 
   private _kill(b: number): void {

@@ -28,6 +28,7 @@ import type { Fpu, FpuEnv, FpuMemory } from './fpu/fpu.ts';
 import { getEflags } from './flags.ts';
 import { Tlb, T_MMIO, T_NOUSER, T_ROSUP, T_ROUSER, T_VALID } from './tlb.ts';
 import { runCpu } from './run.ts';
+import { JIT_THRESHOLD } from './jit/jit.ts';
 import {
   cpuSetCr0, cpuSetCr3, cpuSetCr4, cpuWriteEflags, cpuLoadSegment, cpuSetSegment, cpuReset,
   cpuReadMsr, cpuWriteMsr, cpuInjectEvent, cpuReadLinear, cpuWriteLinear, cpuTranslate, type SegmentState,
@@ -54,6 +55,8 @@ export interface CpuOptions {
   intr?: InterruptController | null;
   /** TSC frequency in Hz (default 1 GHz): RDTSC = clock ns * tscHz / 1e9 + offset. */
   tscHz?: number;
+  /** Compile hot flat-32 code to JavaScript (default true). */
+  jit?: boolean;
 }
 
 /** Pending-event bits (Cpu.pendingEvents), tested once per block. */
@@ -116,6 +119,8 @@ export class Cpu {
   cpl = 0;
   code32 = false;
   stack32 = false;
+  /** 32-bit code and stack with flat CS/SS/DS/ES (seg.ts updateFlat): the JIT's mode. */
+  flat32 = false;
   /** 0xffff for 16-bit code (IP wraps), -1 for 32-bit. */
   ipMask = 0xffff;
   /** ~(1 << 20) with the A20 gate closed, -1 when open. */
@@ -152,6 +157,12 @@ export class Cpu {
   deliveries = 0;
   /** Length of the INT n instruction being delivered (PV SOFT_INT exits). */
   softLen = 0;
+  /** Compile hot flat-32 code to JavaScript (jit/). */
+  jitEnabled: boolean;
+  /** Interpreted instructions in a frame before it is compiled; 0 = compile every block at once (tests). */
+  jitThreshold = JIT_THRESHOLD;
+  /** Regions this CPU compiled (statistics). */
+  jitCompiles = 0;
   /** Triple-faulted: stays shut down until reset. */
   shutdown = false;
   /** Results of task.readTssStack. */
@@ -211,6 +222,7 @@ export class Cpu {
     this.fpu = opts.fpu ?? null;
     this.intr = opts.intr ?? null;
     this.tscHz = opts.tscHz ?? 1e9;
+    this.jitEnabled = opts.jit ?? true;
     this.regs8 = new Uint8Array(this.regs.buffer);
     this.regs16 = new Uint16Array(this.regs.buffer);
     this.cpuidModel = { ...defaultCpuidModel(), ...opts.cpuid };

@@ -39,6 +39,16 @@ function fetchAddr(cpu: Cpu, lin: number): number {
   return ((e & ~0xfff) ^ lin) | 0;
 }
 
+/**
+ * Machine address of the instruction at cpu.eip (checks the CS limit, translates for
+ * execution; may fault), or -1 when it is not in RAM.
+ */
+export function fetchMa(cpu: Cpu): number {
+  const eip = cpu.eip;
+  if ((eip >>> 0) > effLimit(cpu)) raise(cpu, 13, 0);
+  return fetchAddr(cpu, (cpu.segBase[1]! + eip) | 0);
+}
+
 /** Mode word of the current state for the block cache. */
 export function modeWord(cpu: Cpu): number {
   return cpu.code32 ? 1 : 0;

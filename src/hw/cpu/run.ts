@@ -19,7 +19,8 @@ import { EV_EXIT, EV_HALT, EV_INJECT, EV_INTR, EV_IWIN, EV_KICK, EV_NMI, EV_STEP
 import { execBlock } from './exec.ts';
 import { ExecMode, ExitReason, type ExitReasonCode } from './exit.ts';
 import { EXC_EXIT, FAULT } from './fault.ts';
-import { decodeSingle, getBlock } from './fetch.ts';
+import { decodeSingle, fetchMa, getBlock } from './fetch.ts';
+import { compileFrame } from './jit/jit.ts';
 import { deliverEvent, EK_EXC, EK_EXT, EK_NMI, EK_SOFT, EK_SOFTEXC } from './intr.ts';
 
 export function runCpu(cpu: Cpu, budget: number): ExitReasonCode {
@@ -62,6 +63,7 @@ export function runCpu(cpu: Cpu, budget: number): ExitReasonCode {
 
 function loop(cpu: Cpu): number {
   const c = cpu.cache;
+  const regions = c.regions;
   for (;;) {
     if (cpu.pendingEvents !== 0) {
       const r = events(cpu);
@@ -75,8 +77,29 @@ function loop(cpu: Cpu): number {
       cpu.exit.reset(ExitReason.BUDGET);
       return ExitReason.BUDGET;
     }
+    const jit = cpu.flat32 && cpu.jitEnabled;
+    if (jit) {
+      const ma = fetchMa(cpu);
+      if (ma >= 0) {
+        const fn = regions[ma >>> 12];
+        if (fn !== undefined && fn(cpu, ma & 0xfff) === 0) continue;
+      }
+    }
     const b = getBlock(cpu);
-    execBlock(cpu, c.blkFirst[b]!, c.blkCount[b]!);
+    const n = c.blkCount[b]!;
+    if (jit && b !== 0 && cpu.jitThreshold === 0 && c.blkMode[b] === 1) {
+      // testing mode: compile at once and run the block compiled
+      // (the dispatch above found no region entry for this block: compile one with it)
+      const f = c.blkAddr[b]! >>> 12;
+      compileFrame(cpu, f, true);
+      const fn = regions[f];
+      if (fn !== undefined && fn(cpu, c.blkAddr[b]! & 0xfff) === 0) continue;
+    }
+    execBlock(cpu, c.blkFirst[b]!, n);
+    if (jit && b !== 0 && c.blkMode[b] === 1) {
+      const f = c.blkAddr[b]! >>> 12;
+      if ((c.heat[f] += n) >= cpu.jitThreshold) compileFrame(cpu, f, false);
+    }
   }
 }
 

@@ -88,6 +88,23 @@ export function setSeg(cpu: Cpu, s: number, sel: number, base: number, limit: nu
   cpu.segAttr[s] = attr | 0;
   if (s < 6) refreshSegLim(cpu, s);
   if (s === 1 || s === 2) updateMode(cpu);
+  else if (s < 6) updateFlat(cpu);
+}
+
+/** The largest start bound a 4 GiB segment has for 4-byte accesses (mem.ts segLim). */
+const FLAT_BOUND4 = 0xffffffff - 4 + 2;
+
+/**
+ * cpu.flat32: 32-bit code and stack, and CS, SS, DS, ES all base 0 with 4 GiB limits that
+ * allow reads (and writes for the data segments) -- the state the JIT compiles for.
+ */
+export function updateFlat(cpu: Cpu): void {
+  const L = cpu.segLim, B = cpu.segBase;
+  cpu.flat32 = cpu.code32 && cpu.stack32 &&
+    B[1] === 0 && L[8 + 2] === FLAT_BOUND4 &&
+    B[2] === 0 && L[16 + 2] === FLAT_BOUND4 && L[16 + 6] === FLAT_BOUND4 &&
+    B[3] === 0 && L[24 + 2] === FLAT_BOUND4 && L[24 + 6] === FLAT_BOUND4 &&
+    B[0] === 0 && L[2] === FLAT_BOUND4 && L[6] === FLAT_BOUND4;
 }
 
 /** Recompute segLim bounds of segment `s` (mem.ts uses them for every access). */
@@ -121,6 +138,7 @@ export function updateMode(cpu: Cpu): void {
   cpu.code32 = !v86 && (cpu.segAttr[1]! & 0x4000) !== 0;
   cpu.stack32 = !v86 && (cpu.segAttr[2]! & 0x4000) !== 0;
   cpu.ipMask = cpu.code32 ? -1 : 0xffff;
+  updateFlat(cpu);
 }
 
 /** After CR0.PE or EFLAGS.VM changed: every bound depends on the mode. */

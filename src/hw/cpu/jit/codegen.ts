@@ -1,0 +1,731 @@
+/**
+ * The JIT tier (CPU-PERF rules 13-15): one JavaScript function per hot 4 KiB code frame,
+ * compiled from the frame's decoded blocks in flat 32-bit mode (Cpu.flat32).
+ *
+ * Shape of a region function (entered with Cpu.eip at page offset `off`):
+ *
+ *   for (;;) {
+ *     switch (pc) {            // one case per block entry offset (literal cases: a jump table)
+ *       case 0x120: ...instructions...; n += K; pc = <next block>; break;   // or leave
+ *       default: leave (or return 1 if this was the entry: "not compiled here")
+ *     }
+ *     if (events pending || budget spent) leave;
+ *   }
+ *
+ * Registers stay in Cpu.regs; lazy-flag state is written as the interpreter writes it, and a
+ * condition right after its producer in the same block (CMP/SUB/ADD/TEST/logic then Jcc,
+ * SETcc or CMOVcc, with only flag-neutral instructions between) is computed directly from
+ * the operands held in locals. Memory accesses inline the TLB fast path (mem.ts) and call
+ * the interpreter's accessors otherwise. Instructions without a native form run through the
+ * interpreter one at a time (HELPERS.interp), so every instruction is supported.
+ *
+ * Invariants:
+ *  - Compiled only under flat32 (CS/SS/DS/ES base 0, 4 GiB limits, 32-bit code and stack),
+ *    which the dispatcher checks before calling; so offsets are linear addresses and the
+ *    CS-limit checks of jumps cannot fail. FS/GS accesses go through the full accessors.
+ *  - Jumps stay inside the region only within the same linear page, whose frame cannot
+ *    change while the region runs (CR3/INVLPG/CR0 writes end blocks and leave the region).
+ *  - A fault inside leaves Cpu.eip at the faulting instruction (`cur`) and counts exactly
+ *    the instructions retired before it (`n + k`), as the interpreter does; helpers throw
+ *    the one FAULT object and the catch rethrows it.
+ *  - A write that invalidates decoded code sets `smc`; the region leaves right after that
+ *    instruction (its own code may have changed).
+ *  - Nothing here depends on the linear address of the page: eipBase is computed on entry.
+ */
+import type { Cpu } from '../cpu.ts';
+import type { RegionFn } from '../code_cache.ts';
+import { ENDS_BLOCK, Op } from '../ops.ts';
+import { PARITY } from '../flags.ts';
+import { HELPERS, type JitHelpers } from './helpers.ts';
+
+/** Flags producer kinds the consumer may fuse with. */
+const F_NONE = 0, F_SUB = 1, F_ADD = 2, F_LOGIC = 3, F_INCDEC = 4;
+
+interface Ctx {
+  out: string[];
+  /** page offset of the current instruction and of the next one */
+  off: number;
+  nx: number;
+  idx: number;
+  /** native instructions retired before this one in the block */
+  k: number;
+  fuse: number;
+  /** Entry offsets of the chunk being generated (jumps there stay inside it). */
+  chunkEntries: Set<number>;
+}
+
+/** Instructions that leave the arithmetic flags alone (fusion survives them). */
+const FLAG_NEUTRAL = new Set<number>([
+  Op.NOP, Op.MOV_EG32, Op.MOV_GE32, Op.MOV_EI32, Op.MOV_EG8, Op.MOV_GE8, Op.MOV_EI8, Op.MOVZX8_32, Op.MOVZX16_32,
+  Op.MOVSX8_32, Op.MOVSX16_32, Op.LEA32, Op.PUSH32, Op.PUSH_I32, Op.POP32, Op.NOT32, Op.CDQ, Op.CWDE, Op.XCHG32,
+  Op.CMOV32, Op.SETCC, Op.BSWAP, Op.LEAVE32,
+]);
+
+/** Instructions whose emitter records how to fuse a following condition (ctx.fuse). */
+const PRODUCERS = new Set<number>([
+  Op.ALU_EG32, Op.ALU_EI32, Op.ALU_GE32, Op.TEST_EG32, Op.TEST_EI32, Op.TEST_EG8, Op.TEST_EI8, Op.INC32, Op.DEC32,
+  Op.ALU_EG8, Op.ALU_EI8, Op.ALU_GE8,
+]);
+
+function hex(n: number): string {
+  return (n < 0 ? '-0x' + (-n).toString(16) : '0x' + n.toString(16));
+}
+
+/** JS expression for the effective address of memory operand (m, disp). */
+function eaExpr(m: number, disp: number): string {
+  const parts: string[] = [];
+  if ((m & 0x800) !== 0) parts.push(`regs[${(m >> 3) & 7}]`);
+  if ((m & 0x1000) !== 0) {
+    const sc = (m >> 9) & 3;
+    parts.push(sc === 0 ? `regs[${(m >> 6) & 7}]` : `(regs[${(m >> 6) & 7}] << ${sc})`);
+  }
+  if (disp !== 0 || parts.length === 0) parts.push(hex(disp | 0));
+  const e = parts.join(' + ');
+  return (m & 0x20000) !== 0 ? `((${e}) & 0xffff)` : `((${e}) | 0)`;
+}
+
+const flatSeg = (seg: number): boolean => seg <= 3;
+
+function faultPoint(c: Ctx): string {
+  return `cur = ${c.off}; k = ${c.k}; `;
+}
+
+/** Read `size` bytes of memory operand into `dst` (a local name). */
+function emitRead(c: Ctx, dst: string, seg: number, ea: string, size: number): void {
+  const fn = size === 1 ? 'rd8' : size === 2 ? 'rd16' : 'rd32';
+  if (!flatSeg(seg)) {
+    c.out.push(`${faultPoint(c)}${dst} = H.${fn}(cpu, ${seg}, ${ea});`);
+    return;
+  }
+  const lim = 4096 - size;
+  const load = size === 1 ? `u8[(e & -4096) ^ lin]` : size === 2 ? `dv.getUint16((e & -4096) ^ lin, true)` : `dv.getInt32((e & -4096) ^ lin, true)`;
+  c.out.push(`lin = ${ea}; e = tlb[lin >>> 12];`);
+  c.out.push(`if ((e & rdMask) === 1 && (lin & 4095) <= ${lim}) ${dst} = ${load}; else { ${faultPoint(c)}${dst} = H.${fn}(cpu, ${seg}, lin); }`);
+}
+
+/** Write local/expression `val` (already evaluated into a local) to the memory operand. */
+function emitWrite(c: Ctx, seg: number, ea: string, val: string, size: number): void {
+  const fn = size === 1 ? 'wr8' : size === 2 ? 'wr16' : 'wr32';
+  if (!flatSeg(seg)) {
+    c.out.push(`${faultPoint(c)}smc |= H.${fn}(cpu, ${seg}, ${ea}, ${val});`);
+    return;
+  }
+  const lim = 4096 - size;
+  const store = size === 1 ? `u8[(e & -4096) ^ lin] = ${val}` : size === 2 ? `dv.setUint16((e & -4096) ^ lin, ${val}, true)` : `dv.setInt32((e & -4096) ^ lin, ${val}, true)`;
+  c.out.push(`lin = ${ea}; e = tlb[lin >>> 12];`);
+  c.out.push(`if ((e & wrMask) === 1 && (lin & 4095) <= ${lim}) ${store}; else { ${faultPoint(c)}smc |= H.${fn}(cpu, ${seg}, lin, ${val}); }`);
+}
+
+function r8(r: number): number {
+  return ((r & 3) << 2) | (r >> 2);
+}
+
+/** E operand (ModRM r/m) as a 32-bit read into `dst`. */
+function readE32(c: Ctx, dst: string, m: number, disp: number): void {
+  if ((m & 0x2000) !== 0) c.out.push(`${dst} = regs[${(m >> 3) & 7}];`);
+  else emitRead(c, dst, (m >> 14) & 7, eaExpr(m, disp), 4);
+}
+
+function readE8(c: Ctx, dst: string, m: number, disp: number): void {
+  if ((m & 0x2000) !== 0) c.out.push(`${dst} = regs8[${r8((m >> 3) & 7)}];`);
+  else emitRead(c, dst, (m >> 14) & 7, eaExpr(m, disp), 1);
+}
+
+function readE16(c: Ctx, dst: string, m: number, disp: number): void {
+  if ((m & 0x2000) !== 0) c.out.push(`${dst} = regs16[${((m >> 3) & 7) << 1}];`);
+  else emitRead(c, dst, (m >> 14) & 7, eaExpr(m, disp), 2);
+}
+
+function writeE8(c: Ctx, m: number, disp: number, val: string): void {
+  if ((m & 0x2000) !== 0) c.out.push(`regs8[${r8((m >> 3) & 7)}] = ${val};`);
+  else emitWrite(c, (m >> 14) & 7, eaExpr(m, disp), val, 1);
+}
+
+/** Flags and result of a 32-bit ALU op on locals a, b into r; sets c.fuse. */
+function emitAlu32(c: Ctx, aop: number): void {
+  switch (aop) {
+    case 0:
+      c.out.push('r = (a + b) | 0; cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 0; cpu.lazy = 0x8d5; fa = a; fb = b; fr = r;');
+      c.fuse = F_ADD;
+      return;
+    case 5: case 7:
+      c.out.push('r = (a - b) | 0; cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 1; cpu.lazy = 0x8d5; fa = a; fb = b; fr = r;');
+      c.fuse = F_SUB;
+      return;
+    case 1: case 4: case 6: {
+      const o = aop === 1 ? '|' : aop === 4 ? '&' : '^';
+      c.out.push(`r = a ${o} b; cpu.flags &= -2066; cpu.fRes = r; cpu.lazy = 0xc4; fr = r;`);
+      c.fuse = F_LOGIC;
+      return;
+    }
+    default:
+      c.out.push(`r = H.alu(cpu, ${aop}, a, b, 32);`);
+      c.fuse = F_NONE;
+  }
+}
+
+/** Flags and result of an 8-bit ALU op on sign-extended locals a, b into r (sign-extended). */
+function emitAlu8(c: Ctx, aop: number): void {
+  switch (aop) {
+    case 0:
+      c.out.push('r = ((a + b) << 24) >> 24; cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 0; cpu.lazy = 0x8d5; fa = a; fb = b; fr = r;');
+      c.fuse = F_ADD;
+      return;
+    case 5: case 7:
+      c.out.push('r = ((a - b) << 24) >> 24; cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 1; cpu.lazy = 0x8d5; fa = a; fb = b; fr = r;');
+      c.fuse = F_SUB;
+      return;
+    default: {
+      const o = aop === 1 ? '|' : aop === 4 ? '&' : '^';
+      c.out.push(`r = a ${o} b; cpu.flags &= -2066; cpu.fRes = r; cpu.lazy = 0xc4; fr = r;`);
+      c.fuse = F_LOGIC;
+    }
+  }
+}
+
+/** JS boolean expression for condition `cc`, fused with the last producer when possible. */
+function condExpr(c: Ctx, cc: number): string {
+  const neg = (cc & 1) !== 0;
+  let e: string | null = null;
+  const t = cc >> 1;
+  switch (c.fuse) {
+    case F_SUB:
+      switch (t) {
+        case 0: e = '(((fa ^ fb) & (fa ^ fr)) < 0)'; break;
+        case 1: e = '((fa >>> 0) < (fb >>> 0))'; break;
+        case 2: e = '(fa === fb)'; break;
+        case 3: e = '((fa >>> 0) <= (fb >>> 0))'; break;
+        case 4: e = '(fr < 0)'; break;
+        case 5: e = '(PARITY[fr & 255] === 1)'; break;
+        case 6: e = '(fa < fb)'; break;
+        default: e = '(fa <= fb)'; break;
+      }
+      break;
+    case F_LOGIC:
+      switch (t) {
+        case 0: case 1: e = 'false'; break;
+        case 2: case 3: e = '(fr === 0)'; break;
+        case 4: case 6: e = '(fr < 0)'; break;
+        case 5: e = '(PARITY[fr & 255] === 1)'; break;
+        default: e = '(fr <= 0)'; break;
+      }
+      break;
+    case F_ADD:
+      switch (t) {
+        case 0: e = '(((fa ^ fr) & (fb ^ fr)) < 0)'; break;
+        case 1: e = '((fr >>> 0) < (fa >>> 0))'; break;
+        case 2: e = '(fr === 0)'; break;
+        case 3: e = '((fr >>> 0) < (fa >>> 0) || fr === 0)'; break;
+        case 4: e = '(fr < 0)'; break;
+        case 5: e = '(PARITY[fr & 255] === 1)'; break;
+        default: e = null;
+      }
+      break;
+    case F_INCDEC:
+      if (t === 2) e = '(fr === 0)';
+      else if (t === 4) e = '(fr < 0)';
+      break;
+    default:
+      break;
+  }
+  if (e === null) return `H.testCC(cpu, ${cc})`;
+  return neg ? `!${e}` : e;
+}
+
+/**
+ * Continue at page offset `t`: inside this chunk by `pc = t; break` (the chunk's switch
+ * loop), through the dispatcher for another chunk of the page, or leave the page.
+ */
+function goto(c: Ctx, t: number, k: number): string {
+  if (t >= 0 && t < 4096) {
+    // forward jumps cannot loop: only backward ones pass the events/budget check
+    if (c.chunkEntries.has(t)) return t > c.off ? `n += ${k}; pc = ${t}; continue run;` : `n += ${k}; pc = ${t}; break;`;
+    return `n += ${k}; cpu.instructions += n; return ${t};`;
+  }
+  return `n += ${k}; cpu.eip = (eipBase + ${hex(t)}) | 0; cpu.instructions += n; return -1;`;
+}
+
+/** Continue at a runtime linear address in local `v` (indirect jumps, RET). */
+function gotoDyn(k: number): string {
+  return `n += ${k}; pc = (v - eipBase) | 0; if ((pc >>> 0) < 4096) break; cpu.eip = v; cpu.instructions += n; return -1;`;
+}
+
+function push32(c: Ctx, val: string): void {
+  c.out.push(`esp = (regs[4] - 4) | 0; e = tlb[esp >>> 12];`);
+  c.out.push(`if ((e & wrMask) === 1 && (esp & 4095) <= 4092) dv.setInt32((e & -4096) ^ esp, ${val}, true); else { ${faultPoint(c)}smc |= H.wr32(cpu, 2, esp, ${val}); }`);
+  c.out.push('regs[4] = esp;');
+}
+
+function pop32(c: Ctx, dst: string): void {
+  c.out.push(`esp = regs[4]; e = tlb[esp >>> 12];`);
+  c.out.push(`if ((e & rdMask) === 1 && (esp & 4095) <= 4092) ${dst} = dv.getInt32((e & -4096) ^ esp, true); else { ${faultPoint(c)}${dst} = H.rd32(cpu, 2, esp); }`);
+}
+
+const SMC_CHECK = (c: Ctx): string => `if (smc !== 0) { n += ${c.k + 1}; cpu.eip = (eipBase + ${c.nx}) | 0; cpu.instructions += n; return -1; }`;
+
+/**
+ * Emit one instruction. Returns 'cont' to continue the block, 'done' when the instruction
+ * ended it (control transfer emitted), 'interp' to run it in the interpreter.
+ */
+function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
+  const cc = cpu.cache;
+  const i = c.idx;
+  const op = cc.op[i]!, m = cc.m[i]!, d = cc.disp[i]!, imm = cc.imm[i]!;
+  const o = c.out;
+  const isReg = (m & 0x2000) !== 0;
+  const g = m & 7;
+  const seg = (m >> 14) & 7;
+  if ((m & 0x40000) !== 0 && op !== Op.JCC && op !== Op.NOP) return 'interp'; // 16-bit operand size
+  switch (op) {
+    case Op.NOP: return 'cont';
+    case Op.MOV_EG32:
+      if (isReg) o.push(`regs[${(m >> 3) & 7}] = regs[${g}];`);
+      else {
+        o.push(`v = regs[${g}];`);
+        emitWrite(c, seg, eaExpr(m, d), 'v', 4);
+        o.push(SMC_CHECK(c));
+      }
+      return 'cont';
+    case Op.MOV_GE32:
+      if (isReg) o.push(`regs[${g}] = regs[${(m >> 3) & 7}];`);
+      else { emitRead(c, 'v', seg, eaExpr(m, d), 4); o.push(`regs[${g}] = v;`); }
+      return 'cont';
+    case Op.MOV_EI32:
+      if (isReg) o.push(`regs[${(m >> 3) & 7}] = ${hex(imm)};`);
+      else { o.push(`v = ${hex(imm)};`); emitWrite(c, seg, eaExpr(m, d), 'v', 4); o.push(SMC_CHECK(c)); }
+      return 'cont';
+    case Op.MOV_EG8:
+      o.push(`v = regs8[${r8(g)}];`);
+      writeE8(c, m, d, 'v');
+      if (!isReg) o.push(SMC_CHECK(c));
+      return 'cont';
+    case Op.MOV_GE8:
+      readE8(c, 'v', m, d);
+      o.push(`regs8[${r8(g)}] = v;`);
+      return 'cont';
+    case Op.MOV_EI8:
+      o.push(`v = ${imm & 0xff};`);
+      writeE8(c, m, d, 'v');
+      if (!isReg) o.push(SMC_CHECK(c));
+      return 'cont';
+    case Op.MOVZX8_32: readE8(c, 'v', m, d); o.push(`regs[${g}] = v;`); return 'cont';
+    case Op.MOVZX16_32: readE16(c, 'v', m, d); o.push(`regs[${g}] = v;`); return 'cont';
+    case Op.MOVSX8_32: readE8(c, 'v', m, d); o.push(`regs[${g}] = (v << 24) >> 24;`); return 'cont';
+    case Op.MOVSX16_32: readE16(c, 'v', m, d); o.push(`regs[${g}] = (v << 16) >> 16;`); return 'cont';
+    case Op.LEA32: o.push(`regs[${g}] = ${eaExpr(m, d)};`); return 'cont';
+    case Op.ALU_EG32: case Op.ALU_EI32: {
+      const aop = m >>> 24;
+      const bsrc = op === Op.ALU_EG32 ? `regs[${g}]` : hex(imm);
+      if (isReg) {
+        const dr = (m >> 3) & 7;
+        o.push(`a = regs[${dr}]; b = ${bsrc};`);
+        emitAlu32(c, aop);
+        if (aop !== 7) o.push(`regs[${dr}] = r;`);
+        return 'cont';
+      }
+      if (aop === 7) {
+        emitRead(c, 'a', seg, eaExpr(m, d), 4);
+        o.push(`b = ${bsrc};`);
+        emitAlu32(c, 7);
+        return 'cont';
+      }
+      if (!flatSeg(seg)) return 'interp';
+      o.push(`lin = ${eaExpr(m, d)}; e = tlb[lin >>> 12];`);
+      o.push(`if ((e & wrMask) === 1 && (lin & 4095) <= 4092) { ma = (e & -4096) ^ lin; a = dv.getInt32(ma, true); } else { ${faultPoint(c)}ma = -1; a = H.rmw32(cpu, ${seg}, lin); }`);
+      o.push(`b = ${bsrc};`);
+      emitAlu32(c, aop);
+      o.push(`if (ma >= 0) dv.setInt32(ma, r, true); else smc |= H.rmwDone32(cpu, r);`);
+      o.push(SMC_CHECK(c));
+      return 'cont';
+    }
+    case Op.ALU_GE32: {
+      const aop = m >>> 24;
+      o.push(`a = regs[${g}];`);
+      readE32(c, 'b', m, d);
+      emitAlu32(c, aop);
+      if (aop !== 7) o.push(`regs[${g}] = r;`);
+      return 'cont';
+    }
+    case Op.ALU_EG8: case Op.ALU_EI8: case Op.ALU_GE8: {
+      const aop = m >>> 24;
+      if (aop !== 2 && aop !== 3 && (isReg || op === Op.ALU_GE8 || aop === 7)) {
+        // add/or/and/sub/xor/cmp inline, operands sign-extended as flags.ts wants them
+        const bsrc = op === Op.ALU_EI8 ? String((imm << 24) >> 24) : `((regs8[${r8(g)}] << 24) >> 24)`;
+        if (op === Op.ALU_GE8) {
+          o.push(`a = (regs8[${r8(g)}] << 24) >> 24;`);
+          readE8(c, 'b', m, d);
+          o.push('b = (b << 24) >> 24;');
+        } else {
+          readE8(c, 'a', m, d);
+          o.push(`a = (a << 24) >> 24; b = ${bsrc};`);
+        }
+        emitAlu8(c, aop);
+        if (aop !== 7) {
+          if (op === Op.ALU_GE8) o.push(`regs8[${r8(g)}] = r;`);
+          else writeE8(c, m, d, 'r');
+        }
+        return 'cont';
+      }
+      if (op === Op.ALU_GE8) {
+        o.push(`a = regs8[${r8(g)}];`);
+        readE8(c, 'b', m, d);
+        o.push(`r = H.alu(cpu, ${aop}, a, b, 8);`);
+        if (aop !== 7) o.push(`regs8[${r8(g)}] = r;`);
+      } else if (!isReg && aop !== 7) {
+        o.push(`${faultPoint(c)}a = H.rmw8(cpu, ${seg}, ${eaExpr(m, d)});`);
+        o.push(`b = ${op === Op.ALU_EG8 ? `regs8[${r8(g)}]` : String(imm & 0xff)};`);
+        o.push(`r = H.alu(cpu, ${aop}, a, b, 8); smc |= H.rmwDone8(cpu, r);`);
+        o.push(SMC_CHECK(c));
+      } else {
+        readE8(c, 'a', m, d);
+        o.push(`b = ${op === Op.ALU_EG8 ? `regs8[${r8(g)}]` : String(imm & 0xff)};`);
+        o.push(`r = H.alu(cpu, ${aop}, a, b, 8);`);
+        if (aop !== 7) writeE8(c, m, d, 'r');
+      }
+      c.fuse = F_NONE;
+      return 'cont';
+    }
+    case Op.TEST_EG32: case Op.TEST_EI32:
+      readE32(c, 'a', m, d);
+      o.push(`fr = a & ${op === Op.TEST_EG32 ? `regs[${g}]` : hex(imm)}; cpu.flags &= -2066; cpu.fRes = fr; cpu.lazy = 0xc4;`);
+      c.fuse = F_LOGIC;
+      return 'cont';
+    case Op.TEST_EG8: case Op.TEST_EI8:
+      readE8(c, 'a', m, d);
+      o.push(`fr = ((a & ${op === Op.TEST_EG8 ? `regs8[${r8(g)}]` : String(imm & 0xff)}) << 24) >> 24; cpu.flags &= -2066; cpu.fRes = fr; cpu.lazy = 0xc4;`);
+      c.fuse = F_LOGIC;
+      return 'cont';
+    case Op.INC32: case Op.DEC32: {
+      const dec = op === Op.DEC32;
+      if (!isReg) {
+        if (!flatSeg(seg)) return 'interp';
+        o.push(`lin = ${eaExpr(m, d)}; e = tlb[lin >>> 12];`);
+        o.push(`if ((e & wrMask) === 1 && (lin & 4095) <= 4092) { ma = (e & -4096) ^ lin; a = dv.getInt32(ma, true); } else { ${faultPoint(c)}ma = -1; a = H.rmw32(cpu, ${seg}, lin); }`);
+        o.push(`r = H.incDec(cpu, a, ${dec}, 32);`);
+        o.push(`if (ma >= 0) dv.setInt32(ma, r, true); else smc |= H.rmwDone32(cpu, r);`);
+        o.push(SMC_CHECK(c));
+        c.fuse = F_NONE;
+        return 'cont';
+      }
+      const dr = (m >> 3) & 7;
+      o.push(`a = regs[${dr}]; fr = (a ${dec ? '-' : '+'} 1) | 0;`);
+      o.push(`if ((cpu.lazy & 1) !== 0) cpu.flags = (cpu.flags & -2) | H.getCF(cpu);`);
+      o.push(`cpu.fOp1 = a; cpu.fOp2 = 1; cpu.fRes = fr; cpu.fKind = ${dec ? 1 : 0}; cpu.lazy = 0x8d4; regs[${dr}] = fr;`);
+      c.fuse = F_INCDEC;
+      return 'cont';
+    }
+    case Op.MUL32:
+      readE32(c, 'b', m, d);
+      o.push('a = regs[0]; v = a & 0xffff; r = a >>> 16; ma = b & 0xffff; esp = b >>> 16;');
+      o.push('lin = v * ma; e = (lin >>> 16) + ((v * esp) & 0xffff) + ((r * ma) & 0xffff);');
+      o.push('a = (e << 16) | (lin & 0xffff); b = (r * esp + ((v * esp) >>> 16) + ((r * ma) >>> 16) + (e >>> 16)) | 0;');
+      o.push('regs[0] = a; regs[2] = b;');
+      o.push('cpu.flags = (cpu.flags & -2262) | (b !== 0 ? 0x801 : 0) | (a < 0 ? 0x80 : 0) | (PARITY[a & 255] === 1 ? 4 : 0); cpu.lazy = 0;');
+      c.fuse = F_NONE;
+      return 'cont';
+    case Op.IMUL32: case Op.DIV32: case Op.IDIV32:
+      readE32(c, 'a', m, d);
+      if (op === Op.IMUL32) o.push('H.mul1(cpu, a, true, 32);');
+      else o.push(`${faultPoint(c)}H.div1(cpu, a, ${op === Op.IDIV32}, 32);`);
+      c.fuse = F_NONE;
+      return 'cont';
+    case Op.SHLD32: case Op.SHRD32: {
+      if (!isReg) return 'interp';
+      const dr = (m >> 3) & 7;
+      const count = ((m >>> 24) & 8) !== 0 ? 'regs8[4]' : String(imm);
+      o.push(`if ((${count} & 31) !== 0) regs[${dr}] = H.shiftDouble(cpu, ${op === Op.SHLD32}, regs[${dr}], regs[${g}], ${count}, 32);`);
+      c.fuse = F_NONE;
+      return 'cont';
+    }
+    case Op.MOVS8: case Op.MOVS32: case Op.STOS8: case Op.STOS32: case Op.LODS8: case Op.LODS32:
+    case Op.CMPS8: case Op.SCAS8: {
+      const kinds: Record<number, [number, number]> = {
+        [Op.MOVS8]: [0, 1], [Op.MOVS32]: [0, 4], [Op.STOS8]: [2, 1], [Op.STOS32]: [2, 4], [Op.LODS8]: [3, 1],
+        [Op.LODS32]: [3, 4], [Op.CMPS8]: [1, 1], [Op.SCAS8]: [4, 1],
+      };
+      const [kind, size] = kinds[op]!;
+      o.push(`cpu.eip = (eipBase + ${c.off}) | 0; ${faultPoint(c)}v = H.str(cpu, ${kind}, ${size}, ${m}, ${c.nx - c.off});`);
+      // 1: not finished (not retired, EIP stays at it); 2: finished but wrote code
+      o.push(`if (v !== 0) { if (v === 2) { n += ${c.k + 1}; cpu.eip = (eipBase + ${c.nx}) | 0; } else n += ${c.k}; cpu.instructions += n; return -1; }`);
+      c.fuse = F_NONE;
+      return 'cont';
+    }
+    case Op.NOT32:
+      if (!isReg) return 'interp';
+      o.push(`regs[${(m >> 3) & 7}] = ~regs[${(m >> 3) & 7}];`);
+      return 'cont';
+    case Op.NEG32:
+      if (!isReg) return 'interp';
+      o.push(`b = regs[${(m >> 3) & 7}]; fr = (0 - b) | 0; cpu.fOp1 = 0; cpu.fOp2 = b; cpu.fRes = fr; cpu.fKind = 1; cpu.lazy = 0x8d5; regs[${(m >> 3) & 7}] = fr;`);
+      c.fuse = F_NONE;
+      return 'cont';
+    case Op.SHIFT32: {
+      const aux = m >>> 24;
+      const sop = aux & 7;
+      const cnt = imm & 31;
+      if ((aux & 8) !== 0 && isReg && (sop === 4 || sop === 5 || sop === 6 || sop === 7)) {
+        const dr = (m >> 3) & 7;
+        o.push(`v = regs8[4] & 31; if (v !== 0) { a = regs[${dr}];`);
+        if (sop === 5) o.push('r = a >>> v; b = ((a >>> (v - 1)) & 1) | ((a >>> 31) << 11);');
+        else if (sop === 7) o.push('r = a >> v; b = (a >> (v - 1)) & 1;');
+        else o.push('r = a << v; b = ((a >>> (32 - v)) & 1) | (((a ^ (a << 1)) >>> 31) << 11);');
+        o.push(`cpu.flags = (cpu.flags & -2066) | b; cpu.fRes = r; cpu.lazy = 0xc4; regs[${dr}] = r; }`);
+        c.fuse = F_NONE;
+        return 'cont';
+      }
+      if ((aux & 8) !== 0 || cnt === 0 || !isReg || !(sop === 4 || sop === 5 || sop === 6 || sop === 7)) {
+        if (!isReg) return 'interp';
+        const dr = (m >> 3) & 7;
+        const count = (aux & 8) !== 0 ? 'regs8[4]' : String(imm);
+        o.push(`if ((${count} & 31) !== 0) regs[${dr}] = H.shift(cpu, ${sop}, regs[${dr}], ${count}, 32);`);
+        c.fuse = F_NONE;
+        return 'cont';
+      }
+      const dr = (m >> 3) & 7;
+      o.push(`a = regs[${dr}];`);
+      if (sop === 5) o.push(`r = a >>> ${cnt}; v = ((a >>> ${cnt - 1}) & 1) | ((a >>> 31) << 11);`);
+      else if (sop === 7) o.push(`r = a >> ${cnt}; v = (a >> ${cnt - 1}) & 1;`);
+      else o.push(`r = a << ${cnt}; v = ((a >>> ${32 - cnt}) & 1) | (((a ^ (a << 1)) >>> 31) << 11);`);
+      o.push(`cpu.flags = (cpu.flags & -2066) | v; cpu.fRes = r; cpu.lazy = 0xc4; fr = r; regs[${dr}] = r;`);
+      c.fuse = F_NONE;
+      return 'cont';
+    }
+    case Op.IMUL_GE32:
+      readE32(c, 'b', m, d);
+      o.push(`regs[${g}] = H.imul2(cpu, regs[${g}], b, 32);`);
+      c.fuse = F_NONE;
+      return 'cont';
+    case Op.IMUL_GEI32:
+      readE32(c, 'a', m, d);
+      o.push(`regs[${g}] = H.imul2(cpu, a, ${hex(imm)}, 32);`);
+      c.fuse = F_NONE;
+      return 'cont';
+    case Op.BSF32: case Op.BSR32:
+      readE32(c, 'a', m, d);
+      o.push(`regs[${g}] = H.bitScan(cpu, a, regs[${g}], ${op === Op.BSR32}, 32);`);
+      c.fuse = F_NONE;
+      return 'cont';
+    case Op.CDQ: o.push('regs[2] = regs[0] >> 31;'); return 'cont';
+    case Op.CWDE: o.push('regs[0] = (regs[0] << 16) >> 16;'); return 'cont';
+    case Op.BSWAP: o.push(`v = regs[${g}]; regs[${g}] = (v << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24);`); return 'cont';
+    case Op.XCHG32:
+      if (!isReg) return 'interp';
+      o.push(`v = regs[${(m >> 3) & 7}]; regs[${(m >> 3) & 7}] = regs[${g}]; regs[${g}] = v;`);
+      return 'cont';
+    case Op.CMOV32:
+      readE32(c, 'v', m, d);
+      o.push(`if (${condExpr(c, m >>> 24)}) regs[${g}] = v;`);
+      return 'cont';
+    case Op.SETCC:
+      o.push(`v = ${condExpr(c, m >>> 24)} ? 1 : 0;`);
+      writeE8(c, m, d, 'v');
+      if (!isReg) o.push(SMC_CHECK(c));
+      return 'cont';
+    case Op.PUSH32:
+      readE32(c, 'v', m, d);
+      push32(c, 'v');
+      o.push(SMC_CHECK(c));
+      return 'cont';
+    case Op.PUSH_I32:
+      o.push(`v = ${hex(imm)};`);
+      push32(c, 'v');
+      o.push(SMC_CHECK(c));
+      return 'cont';
+    case Op.POP32:
+      if (!isReg) return 'interp';
+      pop32(c, 'v');
+      o.push(`regs[4] = (esp + 4) | 0; regs[${(m >> 3) & 7}] = v;`);
+      return 'cont';
+    case Op.LEAVE32:
+      o.push('esp = regs[5]; e = tlb[esp >>> 12];');
+      o.push(`if ((e & rdMask) === 1 && (esp & 4095) <= 4092) v = dv.getInt32((e & -4096) ^ esp, true); else { ${faultPoint(c)}v = H.rd32(cpu, 2, esp); }`);
+      o.push('regs[4] = (esp + 4) | 0; regs[5] = v;');
+      return 'cont';
+    // ------------------------------------------------------------ control transfers
+    case Op.JMP:
+      o.push(goto(c, c.nx + imm, c.k + 1));
+      return 'done';
+    case Op.JCC:
+      if ((m & 0x40000) !== 0) return 'interp';
+      o.push(`if (${condExpr(c, m >>> 24)}) { ${goto(c, c.nx + imm, c.k + 1)} } else { ${goto(c, c.nx, c.k + 1)} }`);
+      return 'done';
+    case Op.CALL:
+      o.push(`v = (eipBase + ${c.nx}) | 0;`);
+      push32(c, 'v');
+      o.push(`if (smc !== 0) { n += ${c.k + 1}; cpu.eip = (eipBase + ${hex(c.nx + imm)}) | 0; cpu.instructions += n; return -1; }`);
+      o.push(goto(c, c.nx + imm, c.k + 1));
+      return 'done';
+    case Op.RET:
+      pop32(c, 'v');
+      o.push(`regs[4] = (esp + ${4 + imm}) | 0;`);
+      o.push(gotoDyn(c.k + 1));
+      return 'done';
+    case Op.JMP_E:
+      readE32(c, 'v', m, d);
+      o.push(gotoDyn(c.k + 1));
+      return 'done';
+    case Op.CALL_E:
+      readE32(c, 'a', m, d);
+      o.push(`v = (eipBase + ${c.nx}) | 0;`);
+      push32(c, 'v');
+      o.push('v = a;');
+      o.push(`if (smc !== 0) { n += ${c.k + 1}; cpu.eip = v; cpu.instructions += n; return -1; }`);
+      o.push(gotoDyn(c.k + 1));
+      return 'done';
+    default:
+      void last;
+      return 'interp';
+  }
+}
+
+/** JS source of one block as a `case` of its chunk's switch. */
+function blockSource(cpu: Cpu, b: number, chunkEntries: Set<number>): string {
+  const cc = cpu.cache;
+  const out: string[] = [];
+  const start = cc.blkAddr[b]! & 0xfff;
+  out.push(`case ${start}: {`);
+  const first = cc.blkFirst[b]!, count = cc.blkCount[b]!;
+  let off = start;
+  let native = 0;
+  let ended = false;
+  const ctx: Ctx = { out, off, nx: off, idx: first, k: 0, fuse: F_NONE, chunkEntries };
+  for (let j = 0; j < count; j++) {
+    const idx = first + j;
+    const len = cc.len[idx]!;
+    ctx.off = off;
+    ctx.nx = off + len;
+    ctx.idx = idx;
+    ctx.k = native;
+    const mark = out.length;
+    const res = emitInsn(cpu, ctx, j === count - 1);
+    const op = cc.op[idx]!;
+    if (res === 'interp') {
+      out.length = mark;
+      out.push(`cpu.eip = (eipBase + ${off}) | 0; cur = ${off}; k = ${native}; H.interp(cpu, ${idx});`);
+      ctx.fuse = F_NONE;
+      if (ENDS_BLOCK[op] === 1 || j === count - 1) {
+        // the interpreter moved EIP (a branch, or this block's end): go on there
+        out.push(`n += ${native}; v = cpu.eip; pc = (v - eipBase) | 0; if ((pc >>> 0) < 4096) break; cpu.instructions += n; return -1;`);
+        ended = true;
+        break;
+      }
+      // leave if it did not simply fall through, or raised an event (FERR#, device IRQ)
+      out.push(`if (cpu.eip !== ((eipBase + ${ctx.nx}) | 0) || cpu.pendingEvents !== 0) { n += ${native}; cpu.instructions += n; return -1; }`);
+    } else {
+      native++;
+      if (!FLAG_NEUTRAL.has(op) && !PRODUCERS.has(op)) ctx.fuse = F_NONE;
+      if (res === 'done') {
+        ended = true;
+        break;
+      }
+    }
+    off += len;
+  }
+  if (!ended) out.push(goto(ctx, off, native));
+  out.push('}');
+  return out.join('\n');
+}
+
+/**
+ * A chunk: blocks of one region in one function, small enough for TurboFan. Returns the page
+ * offset to continue at (another chunk), -1 after leaving the page (Cpu.eip set), or
+ * STOP | pc when events or the budget stop the run at pc. Instructions are counted into
+ * Cpu.instructions before every return.
+ */
+type ChunkFn = (cpu: Cpu, pc: number, eipBase: number) => number;
+const STOP = 0x10000;
+/** Source characters per chunk (about 40 % of this as bytecode, well under 60 KB). */
+const CHUNK_SOURCE = 24_000;
+
+const CHUNK_HEAD = `
+const H = helpers, PARITY = parity;
+return function chunk(cpu, pc, eipBase) {
+  const regs = cpu.regs, regs8 = cpu.regs8, regs16 = cpu.regs16, dv = cpu.memView, u8 = cpu.memU8, tlb = cpu.tlbE;
+  const rdMask = cpu.rdMask, wrMask = cpu.wrMask;
+  let n = 0, k = 0, cur = pc, smc = 0;
+  let e = 0, lin = 0, v = 0, a = 0, b = 0, r = 0, ma = 0, esp = 0, fa = 0, fb = 0, fr = 0;
+  try {
+    run: for (;;) {
+      switch (pc) {
+`;
+
+const CHUNK_TAIL = `
+        default:
+          cpu.instructions += n; return pc;
+      }
+      if (cpu.pendingEvents !== 0 || cpu.instructions + n >= cpu.budgetEnd) { cpu.instructions += n; return ${STOP} | pc; }
+    }
+  } catch (ex) {
+    cpu.eip = (eipBase + cur) | 0; cpu.instructions += n + k; throw ex;
+  }
+};`;
+
+function compileChunk(body: string): ChunkFn {
+  // SAFETY: the source is built only from decoded instruction fields (numbers); no guest
+  // bytes or strings reach it, so `new Function` evaluates only code we generated.
+  const factory = new Function('helpers', 'parity', CHUNK_HEAD + body + CHUNK_TAIL) as (h: JitHelpers, p: Uint8Array) => ChunkFn;
+  return factory(HELPERS, PARITY);
+}
+
+/** The region dispatcher: runs chunks until the code leaves the page or has to stop. */
+function makeRegion(chunks: readonly ChunkFn[], chunkOf: Int8Array): RegionFn {
+  return (cpu, off) => {
+    const eipBase = (cpu.eip - off) | 0;
+    let pc = off;
+    if (chunkOf[pc]! < 0) return 1;
+    for (;;) {
+      const ci = chunkOf[pc]!;
+      if (ci < 0) {
+        cpu.eip = (eipBase + pc) | 0;
+        return 0;
+      }
+      const r = chunks[ci]!(cpu, pc, eipBase);
+      if (r < 0) return 0;
+      if (r >= STOP) {
+        cpu.eip = (eipBase + (r & 0xfff)) | 0;
+        return 0;
+      }
+      pc = r;
+      if (cpu.pendingEvents !== 0 || cpu.instructions >= cpu.budgetEnd) {
+        cpu.eip = (eipBase + pc) | 0;
+        return 0;
+      }
+    }
+  };
+}
+
+/** Compile a region for `blocks` (live code32 blocks of one frame). */
+export function compileRegion(cpu: Cpu, blocks: readonly number[]): RegionFn {
+  const cc = cpu.cache;
+  const byStart = new Map<number, number>();
+  for (const b of blocks) {
+    const st = cc.blkAddr[b]! & 0xfff;
+    if (!byStart.has(st)) byStart.set(st, b);
+  }
+  const starts = [...byStart.keys()].sort((x, y) => x - y);
+  // group consecutive blocks into chunks by estimated source size
+  const groups: number[][] = [];
+  let cur: number[] = [];
+  let size = 0;
+  for (const st of starts) {
+    const est = cc.blkCount[byStart.get(st)!]! * 160;
+    if (cur.length > 0 && size + est > CHUNK_SOURCE) {
+      groups.push(cur);
+      cur = [];
+      size = 0;
+    }
+    cur.push(st);
+    size += est;
+  }
+  if (cur.length > 0) groups.push(cur);
+  if (groups.length > 127) groups.length = 127;
+  const chunkOf = new Int8Array(4096).fill(-1);
+  const chunks: ChunkFn[] = [];
+  groups.forEach((g, ci) => {
+    const entries = new Set(g);
+    const body = g.map((st) => blockSource(cpu, byStart.get(st)!, entries)).join('\n');
+    chunks.push(compileChunk(body));
+    for (const st of g) chunkOf[st] = ci;
+  });
+  return makeRegion(chunks, chunkOf);
+}
