@@ -337,13 +337,14 @@ export function f80Yl2x(xSe: number, xHi: number, xLo: number, ySe: number, yHi:
   const xNeg = (xSe & 0x8000) !== 0;
   const yNeg = (ySe & 0x8000) !== 0;
   if (xNeg && kx !== K_ZERO) { setIndefinite(); return IE; }
-  const flags = kx === K_DENORMAL || ky === K_DENORMAL ? DE : 0;
-  if (deStops(flags, cw)) return flags;
   if (kx === K_ZERO) {
+    // log2(±0) = -∞: divide-by-zero outranks a denormal y (the host reports ZE alone).
     if (ky === K_ZERO) { setIndefinite(); return IE; }
     setOut((yNeg ? 0 : 0x8000) | EXP_MAX, 0x80000000 | 0, 0);
-    return ky === K_INF ? flags : flags | ZE;
+    return ky === K_INF ? 0 : ZE;
   }
+  const flags = kx === K_DENORMAL || ky === K_DENORMAL ? DE : 0;
+  if (deStops(flags, cw)) return flags;
   if (kx === K_INF) {
     if (ky === K_ZERO) { setIndefinite(); return IE; }
     setOut((yNeg ? 0x8000 : 0) | EXP_MAX, 0x80000000 | 0, 0);
