@@ -157,6 +157,20 @@ describe('permission filtering (XSA-115)', () => {
     expect(ev).toEqual([['/front/dev/state', 's']]);
   });
 
+  it('removing a child it could not read is reported through its readable parent', async () => {
+    dom0.write('/dir/hidden', 'x');
+    dom0.setPerms('/dir', ['n0', 'r5']);
+    dom0.setPerms('/dir/hidden', ['n0']);
+    const c = ringDomain(d, 5).client;
+    const ev = await watcher(c, ['/dir', 'p']);
+    dom0.write('/dir/hidden', 'y'); // a change of an existing child: visible through /dir
+    await settle();
+    expect(ev).toEqual([['/dir/hidden', 'p']]);
+    dom0.rm('/dir/hidden');
+    await settle();
+    expect(ev).toEqual([['/dir/hidden', 'p'], ['/dir/hidden', 'p']]);
+  });
+
   it('@introduceDomain and @releaseDomain reach privileged watchers, and domains only if granted', async () => {
     const sock = await socketFixture(d);
     try {

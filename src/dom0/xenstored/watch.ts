@@ -8,7 +8,8 @@
  *   `@releaseDomain`): only watches on exactly P fire.
  * A connection receives the events only if it may see the change (Xen's watch_permitted,
  * XSA-115): it is privileged, or it could read P before the change (the old permissions of
- * a deleted node or of a set_perms), or it can read P now, or it can read P's parent now.
+ * a deleted node or of a set_perms), or it can read P now, or P exists (or existed until
+ * this change) and it can read P's parent now.
  * Special names have `/` as parent, so unprivileged domains see `@introduceDomain` and
  * `@releaseDomain` only if dom0 granted read on the special node with XS_SET_PERMS.
  *
@@ -47,8 +48,9 @@ export function watchPermitted(conn: Connection, store: Store, path: string, old
   if (conn.privileged) return true;
   if (oldPerms !== undefined && canRead(conn, oldPerms)) return true;
   const node = store.get(path);
-  if (node === undefined) return false;
-  if (canRead(conn, node.perms)) return true;
+  if (node !== undefined && canRead(conn, node.perms)) return true;
+  // A node that exists, or existed until this change, is visible through a readable parent.
+  if (node === undefined && oldPerms === undefined) return false;
   const parent = store.get(parentOf(path));
   return parent !== undefined && canRead(conn, parent.perms);
 }
