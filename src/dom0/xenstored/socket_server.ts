@@ -64,7 +64,11 @@ class SocketTransport implements XsTransport {
 
   private _flush(): void {
     if (this._sock.destroyed) return;
+    if (!this.conn.hasOutput()) return;
+    // One writev for everything queued, not a syscall per reply.
+    this._sock.cork();
     for (let m = this.conn.takeMessage(); m !== undefined; m = this.conn.takeMessage()) this._sock.write(m);
+    this._sock.uncork();
     if (!this._paused && this._sock.writableLength > WRITE_HIGH_WATER) {
       this._paused = true;
       this._sock.pause();
