@@ -51,6 +51,9 @@ export class TcpCounters {
 
 const key = (ip: number, port: number): number => ip * 65536 + port;
 
+/** Host socket bytes (not yet in the kernel) past which guest data waits for 'drain'. */
+const HOST_BUFFERED_MAX = 64 * 1024;
+
 class TcpFlow implements TcpOutput, TcpEvents {
   sock: HostTcpSocket | null = null;
   readonly conn: TcpConn;
@@ -85,7 +88,10 @@ class TcpFlow implements TcpOutput, TcpEvents {
     if (s === null || this._sockClosed) { c.release(data.length); return; }
     const tr = this._nat.env.trace;
     if (tr.enabled) tr.record('socket-write', 'tcp', null, `${this._label} ${data.length}B`);
-    if (s.write(data) && this._unreleased === 0) c.release(data.length);
+    // The host socket's buffer counts as part of our receive buffer: up to HOST_BUFFERED_MAX
+    // the bytes are released into the TCP window at once; past that, on the socket's drain.
+    s.write(data);
+    if (this._unreleased === 0 && s.buffered <= HOST_BUFFERED_MAX) c.release(data.length);
     else this._unreleased += data.length;
   }
 

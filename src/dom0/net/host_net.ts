@@ -24,6 +24,8 @@ export interface HostTcpHandlers {
 
 export interface HostTcpSocket {
   write(data: Uint8Array): boolean;
+  /** Bytes written but not yet handed to the host kernel. */
+  readonly buffered: number;
   /** Half-close after the written data. */
   end(): void;
   destroy(): void;

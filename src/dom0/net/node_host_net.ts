@@ -14,6 +14,7 @@ const asBytes = (b: Buffer): Uint8Array => new Uint8Array(b.buffer, b.byteOffset
 
 class NodeTcp implements HostTcpSocket {
   constructor(private readonly _s: Socket) {}
+  get buffered(): number { return this._s.writableLength; }
   write(data: Uint8Array): boolean {
     if (this._s.destroyed || !this._s.writable) return true;
     return this._s.write(Buffer.from(data)); // copy: the caller's view is lent

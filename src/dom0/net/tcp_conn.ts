@@ -137,6 +137,9 @@ export class TcpConn implements Timed {
   private _closedReason: TcpCloseReason | null = null;
   /** Counters for tests and stats. */
   retransmits = 0;
+  /** Of which: entries into fast retransmit (3 duplicate ACKs) and retransmission timeouts. */
+  fastRetransmits = 0;
+  timeouts = 0;
   bytesIn = 0;
   bytesOut = 0;
 
@@ -410,6 +413,7 @@ export class TcpConn implements Timed {
       this.ssthresh = Math.max(flight >> 1, 2 * mss);
       this._inRecovery = true;
       this._recover = this._sndMax;
+      this.fastRetransmits++;
       this.cwnd = this.ssthresh + 3 * mss;
       this._retransmitOne();
     } else if (this._dupAcks > 3) {
@@ -444,7 +448,9 @@ export class TcpConn implements Timed {
       if (len === 0) return; // a pure ACK (a FIN was acknowledged in _peerFin)
       const filledGap = this._oooFilled;
       this._oooFilled = false;
-      if (++this._unackedSegs >= 2 || filledGap) this._sendAck();
+      // ACK every second full segment; a short or pushed segment ends a burst (the sender is
+      // likely waiting on it), so it is acknowledged at once instead of after delAckNs.
+      if (++this._unackedSegs >= 2 || filledGap || len < this.effectiveMss || (seg.flags & TH_PSH) !== 0) this._sendAck();
       else if (this._delAckAt === Infinity) { this._delAckAt = this._now() + this.cfg.delAckNs; this._schedule(); }
       return;
     }
@@ -671,6 +677,7 @@ export class TcpConn implements Timed {
       this._dupAcks = 0;
       this.rto = Math.min(this.rto * 2, this.cfg.maxRtoNs);
       this.retransmits++;
+      this.timeouts++;
       this._rttStartNs = -1; // Karn: no sample from a retransmitted segment
       if (this.state === TcpState.SynSent || this.state === TcpState.SynReceived) {
         this._sendSyn(this.state === TcpState.SynReceived);
