@@ -156,6 +156,47 @@ describe('user-mode gateway', () => {
     }
   });
 
+  it('forwards to a statically configured guest, finding it by ARP', async () => {
+    guest.ip = parseIpv4('10.0.2.40'); // no DHCP lease: the gateway must ask who has it
+    await guest.resolveGateway();
+    guest.listen(9000, (c) => c.waiters.push(function echo() { if (c.received > 0) { c.conn.send(c.data()); c.conn.close(); } else c.waiters.push(echo); }));
+    const port = await net.gateway.addForward({ proto: 'tcp', hostPort: 0, guestIp: '10.0.2.40', guestPort: 9000 });
+    net.gateway.detachGuest(guest.mac); // forget what the ARP request above taught it
+    const reply = await new Promise<string>((resolve, reject) => {
+      const s = tcpConnect({ host: '127.0.0.1', port }, () => s.write('arp first'));
+      let got = '';
+      s.on('data', (d) => { got += d.toString(); });
+      s.on('end', () => { s.end(); resolve(got); });
+      s.on('error', reject);
+    });
+    expect(reply).toBe('arp first');
+    expect(net.gateway.arpTable()).toContainEqual({ ip: '10.0.2.40', mac: '52:54:00:12:34:56' });
+  });
+
+  it('survives connection churn: 1000 short connections, every flow and socket released', async () => {
+    await guest.dhcp();
+    await guest.resolveGateway();
+    const echo = await startTcpEcho();
+    try {
+      for (let batch = 0; batch < 10; batch++) {
+        const conns = Array.from({ length: 100 }, () => guest.connect(GW, echo.port));
+        await Promise.all(conns.map(async (c) => {
+          await c.until(() => c.established, 5000, 'established');
+          c.conn.send(new Uint8Array([batch]));
+          await c.until(() => c.received === 1, 5000, 'echo');
+          c.conn.close();
+          await c.until(() => c.peerFin, 5000, 'FIN');
+        }));
+      }
+      await waitFor(() => net.gateway.tcp.flowCount === 0, 5000, 'flows released');
+      await waitFor(() => net.host.openSockets === 0, 5000, 'sockets released');
+      expect(echo.accepted).toBe(1000);
+      expect(net.gateway.tcp.counters.opened).toBe(1000);
+    } finally {
+      await echo.close();
+    }
+  }, 60_000);
+
   it('the packet trace follows a connection through bridge, gateway and socket', async () => {
     await guest.dhcp();
     await guest.resolveGateway();
