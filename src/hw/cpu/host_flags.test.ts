@@ -58,6 +58,9 @@ const CCS = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', '
 for (const p of ['cmpl %ebx, %eax', 'subl %ebx, %eax', 'addl %ebx, %eax', 'andl %ebx, %eax', 'testl %ebx, %eax',
   'xorl %ebx, %eax', 'cmpb %bl, %al', 'addb %bl, %al', 'orb %bl, %al', 'incl %eax', 'decl %eax', 'shll $3, %eax']) {
   for (const cc of CCS) INSNS.push([`${p.split(' ')[0]}+set${cc}`, `${p}\nset${cc} %cl\ncmov${cc}l %edx, %ebx`, 'none']);
+  // INC/DEC keep the producer's CF (the JIT takes it from the producer's operands)
+  INSNS.push([`${p.split(' ')[0]}+dec+setb`, `${p}\ndecl %ecx\nsetb %dl\nsetz %dh`, 'none']);
+  INSNS.push([`${p.split(' ')[0]}+inc+inc`, `${p}\nincl %ecx\nincl %edx\nsetb %bl\nsetle %bh`, 'none']);
 }
 
 const CASES = 100;

@@ -52,6 +52,10 @@ interface Ctx {
   fuse: number;
   /** Entry offsets of the chunk being generated (jumps there stay inside it). */
   chunkEntries: Set<number>;
+  /** Some flag this instruction writes is read later (liveness), so store the lazy state. */
+  flagsLive: boolean;
+  /** CF is live after this instruction (INC/DEC must then preserve it explicitly). */
+  cfLive: boolean;
 }
 
 /** Instructions that leave the arithmetic flags alone (fusion survives them). */
@@ -145,16 +149,16 @@ function writeE8(c: Ctx, m: number, disp: number, val: string): void {
 function emitAlu32(c: Ctx, aop: number): void {
   switch (aop) {
     case 0:
-      c.out.push('r = (a + b) | 0; cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 0; cpu.lazy = 0x8d5; fa = a; fb = b; fr = r;');
+      c.out.push(`r = (a + b) | 0; fa = a; fb = b; fr = r;${c.flagsLive ? ' cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 0; cpu.lazy = 0x8d5;' : ''}`);
       c.fuse = F_ADD;
       return;
     case 5: case 7:
-      c.out.push('r = (a - b) | 0; cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 1; cpu.lazy = 0x8d5; fa = a; fb = b; fr = r;');
+      c.out.push(`r = (a - b) | 0; fa = a; fb = b; fr = r;${c.flagsLive ? ' cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 1; cpu.lazy = 0x8d5;' : ''}`);
       c.fuse = F_SUB;
       return;
     case 1: case 4: case 6: {
       const o = aop === 1 ? '|' : aop === 4 ? '&' : '^';
-      c.out.push(`r = a ${o} b; cpu.flags &= -2066; cpu.fRes = r; cpu.lazy = 0xc4; fr = r;`);
+      c.out.push(`r = a ${o} b; fr = r;${c.flagsLive ? ' cpu.flags &= -2066; cpu.fRes = r; cpu.lazy = 0xc4;' : ''}`);
       c.fuse = F_LOGIC;
       return;
     }
@@ -168,16 +172,16 @@ function emitAlu32(c: Ctx, aop: number): void {
 function emitAlu8(c: Ctx, aop: number): void {
   switch (aop) {
     case 0:
-      c.out.push('r = ((a + b) << 24) >> 24; cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 0; cpu.lazy = 0x8d5; fa = a; fb = b; fr = r;');
+      c.out.push(`r = ((a + b) << 24) >> 24; fa = a; fb = b; fr = r;${c.flagsLive ? ' cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 0; cpu.lazy = 0x8d5;' : ''}`);
       c.fuse = F_ADD;
       return;
     case 5: case 7:
-      c.out.push('r = ((a - b) << 24) >> 24; cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 1; cpu.lazy = 0x8d5; fa = a; fb = b; fr = r;');
+      c.out.push(`r = ((a - b) << 24) >> 24; fa = a; fb = b; fr = r;${c.flagsLive ? ' cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 1; cpu.lazy = 0x8d5;' : ''}`);
       c.fuse = F_SUB;
       return;
     default: {
       const o = aop === 1 ? '|' : aop === 4 ? '&' : '^';
-      c.out.push(`r = a ${o} b; cpu.flags &= -2066; cpu.fRes = r; cpu.lazy = 0xc4; fr = r;`);
+      c.out.push(`r = a ${o} b; fr = r;${c.flagsLive ? ' cpu.flags &= -2066; cpu.fRes = r; cpu.lazy = 0xc4;' : ''}`);
       c.fuse = F_LOGIC;
     }
   }
@@ -387,12 +391,12 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
     }
     case Op.TEST_EG32: case Op.TEST_EI32:
       readE32(c, 'a', m, d);
-      o.push(`fr = a & ${op === Op.TEST_EG32 ? `regs[${g}]` : hex(imm)}; cpu.flags &= -2066; cpu.fRes = fr; cpu.lazy = 0xc4;`);
+      o.push(`fr = a & ${op === Op.TEST_EG32 ? `regs[${g}]` : hex(imm)};${c.flagsLive ? ' cpu.flags &= -2066; cpu.fRes = fr; cpu.lazy = 0xc4;' : ''}`);
       c.fuse = F_LOGIC;
       return 'cont';
     case Op.TEST_EG8: case Op.TEST_EI8:
       readE8(c, 'a', m, d);
-      o.push(`fr = ((a & ${op === Op.TEST_EG8 ? `regs8[${r8(g)}]` : String(imm & 0xff)}) << 24) >> 24; cpu.flags &= -2066; cpu.fRes = fr; cpu.lazy = 0xc4;`);
+      o.push(`fr = ((a & ${op === Op.TEST_EG8 ? `regs8[${r8(g)}]` : String(imm & 0xff)}) << 24) >> 24;${c.flagsLive ? ' cpu.flags &= -2066; cpu.fRes = fr; cpu.lazy = 0xc4;' : ''}`);
       c.fuse = F_LOGIC;
       return 'cont';
     case Op.INC32: case Op.DEC32: {
@@ -408,9 +412,17 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
         return 'cont';
       }
       const dr = (m >> 3) & 7;
-      o.push(`a = regs[${dr}]; fr = (a ${dec ? '-' : '+'} 1) | 0;`);
-      o.push(`if ((cpu.lazy & 1) !== 0) cpu.flags = (cpu.flags & -2) | H.getCF(cpu);`);
-      o.push(`cpu.fOp1 = a; cpu.fOp2 = 1; cpu.fRes = fr; cpu.fKind = ${dec ? 1 : 0}; cpu.lazy = 0x8d4; regs[${dr}] = fr;`);
+      // the result goes to r first: fa/fb/fr still hold the previous producer for CF
+      o.push(`a = regs[${dr}]; r = (a ${dec ? '-' : '+'} 1) | 0;`);
+      if (c.flagsLive || c.cfLive) {
+        // CF survives INC/DEC: take it from the producer's operands when that is in this block
+        if (c.fuse === F_SUB) o.push('cpu.flags = (cpu.flags & -2) | ((fa >>> 0) < (fb >>> 0) ? 1 : 0);');
+        else if (c.fuse === F_ADD) o.push('cpu.flags = (cpu.flags & -2) | ((fr >>> 0) < (fa >>> 0) ? 1 : 0);');
+        else if (c.fuse === F_LOGIC) o.push('cpu.flags &= -2;');
+        else o.push('if ((cpu.lazy & 1) !== 0) cpu.flags = (cpu.flags & -2) | H.getCF(cpu);');
+        o.push(`cpu.fOp1 = a; cpu.fOp2 = 1; cpu.fRes = r; cpu.fKind = ${dec ? 1 : 0}; cpu.lazy = 0x8d4;`);
+      }
+      o.push(`fr = r; regs[${dr}] = r;`);
       c.fuse = F_INCDEC;
       return 'cont';
     }
@@ -420,7 +432,7 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
       o.push('lin = v * ma; e = (lin >>> 16) + ((v * esp) & 0xffff) + ((r * ma) & 0xffff);');
       o.push('a = (e << 16) | (lin & 0xffff); b = (r * esp + ((v * esp) >>> 16) + ((r * ma) >>> 16) + (e >>> 16)) | 0;');
       o.push('regs[0] = a; regs[2] = b;');
-      o.push('cpu.flags = (cpu.flags & -2262) | (b !== 0 ? 0x801 : 0) | (a < 0 ? 0x80 : 0) | (PARITY[a & 255] === 1 ? 4 : 0); cpu.lazy = 0;');
+      if (c.flagsLive) o.push('cpu.flags = (cpu.flags & -2262) | (b !== 0 ? 0x801 : 0) | (a < 0 ? 0x80 : 0) | (PARITY[a & 255] === 1 ? 4 : 0); cpu.lazy = 0;');
       c.fuse = F_NONE;
       return 'cont';
     case Op.IMUL32: case Op.DIV32: case Op.IDIV32:
@@ -456,7 +468,7 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
       return 'cont';
     case Op.NEG32:
       if (!isReg) return 'interp';
-      o.push(`b = regs[${(m >> 3) & 7}]; fr = (0 - b) | 0; cpu.fOp1 = 0; cpu.fOp2 = b; cpu.fRes = fr; cpu.fKind = 1; cpu.lazy = 0x8d5; regs[${(m >> 3) & 7}] = fr;`);
+      o.push(`b = regs[${(m >> 3) & 7}]; fr = (0 - b) | 0;${c.flagsLive ? ' cpu.fOp1 = 0; cpu.fOp2 = b; cpu.fRes = fr; cpu.fKind = 1; cpu.lazy = 0x8d5;' : ''} regs[${(m >> 3) & 7}] = fr;`);
       c.fuse = F_NONE;
       return 'cont';
     case Op.SHIFT32: {
@@ -486,7 +498,7 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
       if (sop === 5) o.push(`r = a >>> ${cnt}; v = ((a >>> ${cnt - 1}) & 1) | ((a >>> 31) << 11);`);
       else if (sop === 7) o.push(`r = a >> ${cnt}; v = (a >> ${cnt - 1}) & 1;`);
       else o.push(`r = a << ${cnt}; v = ((a >>> ${32 - cnt}) & 1) | (((a ^ (a << 1)) >>> 31) << 11);`);
-      o.push(`cpu.flags = (cpu.flags & -2066) | v; cpu.fRes = r; cpu.lazy = 0xc4; fr = r; regs[${dr}] = r;`);
+      o.push(`${c.flagsLive ? 'cpu.flags = (cpu.flags & -2066) | v; cpu.fRes = r; cpu.lazy = 0xc4; ' : ''}regs[${dr}] = r;`);
       c.fuse = F_NONE;
       return 'cont';
     }
@@ -578,50 +590,132 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
   }
 }
 
-/** JS source of one block as a `case` of its chunk's switch. */
-function blockSource(cpu: Cpu, b: number, chunkEntries: Set<number>): string {
+const ALL_FLAGS = 0x8d5;
+const CF_FLAG = 1;
+
+/**
+ * Which arithmetic flags instruction `idx` writes (defs) and reads or exposes (uses), given
+ * whether it compiles natively and the fusion state before it. Anything that can fault
+ * "uses" every flag: an exception frame shows EFLAGS, so the flags must be stored before.
+ */
+function flagEffects(cpu: Cpu, idx: number, native: boolean, fuse: number): [number, number] {
   const cc = cpu.cache;
-  const out: string[] = [];
-  const start = cc.blkAddr[b]! & 0xfff;
-  out.push(`case ${start}: {`);
+  const op = cc.op[idx]!, m = cc.m[idx]!, imm = cc.imm[idx]!;
+  if (!native) return [0, ALL_FLAGS];
+  const isReg = (m & 0x2000) !== 0;
+  let defs = 0, uses = 0;
+  switch (op) {
+    case Op.ALU_EG32: case Op.ALU_EI32: case Op.ALU_GE32: case Op.ALU_EG8: case Op.ALU_EI8: case Op.ALU_GE8: {
+      const aop = m >>> 24;
+      defs = ALL_FLAGS;
+      if (aop === 2 || aop === 3) uses = CF_FLAG;
+      break;
+    }
+    case Op.TEST_EG32: case Op.TEST_EI32: case Op.TEST_EG8: case Op.TEST_EI8: case Op.NEG32: case Op.MUL32: case Op.IMUL32:
+    case Op.IMUL_GE32: case Op.IMUL_GEI32: case Op.BSF32: case Op.BSR32:
+      defs = ALL_FLAGS;
+      break;
+    case Op.INC32: case Op.DEC32:
+      if (isReg && (fuse === F_SUB || fuse === F_ADD || fuse === F_LOGIC)) defs = ALL_FLAGS;
+      else {
+        defs = ALL_FLAGS & ~CF_FLAG;
+        uses = CF_FLAG;
+      }
+      break;
+    case Op.SHIFT32: {
+      const aux = m >>> 24, sop = aux & 7;
+      const byCl = (aux & 8) !== 0;
+      if (sop === 2 || sop === 3) uses = CF_FLAG;
+      if (!byCl && (imm & 31) !== 0) defs = sop >= 4 ? ALL_FLAGS : CF_FLAG | 0x800;
+      break;
+    }
+    case Op.SHLD32: case Op.SHRD32:
+      if (((m >>> 24) & 8) === 0 && (imm & 31) !== 0) defs = ALL_FLAGS;
+      break;
+    case Op.JCC: case Op.SETCC: case Op.CMOV32:
+      if (condExpr({ fuse } as Ctx, m >>> 24).startsWith('H.')) uses = ALL_FLAGS;
+      break;
+    case Op.MOVS8: case Op.MOVS32: case Op.STOS8: case Op.STOS32: case Op.LODS8: case Op.LODS32: case Op.CMPS8: case Op.SCAS8:
+      uses = ALL_FLAGS;
+      break;
+    default:
+      break;
+  }
+  const stack = op === Op.PUSH32 || op === Op.PUSH_I32 || op === Op.POP32 || op === Op.LEAVE32 || op === Op.CALL ||
+    op === Op.RET || op === Op.CALL_E || op === Op.DIV32 || op === Op.IDIV32;
+  const memOperand = !isReg && op !== Op.LEA32 && op !== Op.NOP && op !== Op.JCC && op !== Op.JMP && op !== Op.CALL &&
+    op !== Op.RET && op !== Op.CDQ && op !== Op.CWDE && op !== Op.BSWAP;
+  if (stack || memOperand) uses = ALL_FLAGS;
+  return [defs, uses];
+}
+
+/** Emit a block's instructions into `out` (see blockSource). Returns whether it ended. */
+function emitBlock(cpu: Cpu, b: number, out: string[], chunkEntries: Set<number>, live: Int32Array | null,
+  native: Uint8Array, fuses: Int8Array): number {
+  const cc = cpu.cache;
   const first = cc.blkFirst[b]!, count = cc.blkCount[b]!;
-  let off = start;
-  let native = 0;
-  let ended = false;
-  const ctx: Ctx = { out, off, nx: off, idx: first, k: 0, fuse: F_NONE, chunkEntries };
+  let off = cc.blkAddr[b]! & 0xfff;
+  let nat = 0;
+  const ctx: Ctx = { out, off, nx: off, idx: first, k: 0, fuse: F_NONE, chunkEntries, flagsLive: true, cfLive: true };
   for (let j = 0; j < count; j++) {
     const idx = first + j;
     const len = cc.len[idx]!;
     ctx.off = off;
     ctx.nx = off + len;
     ctx.idx = idx;
-    ctx.k = native;
+    ctx.k = nat;
+    fuses[j] = ctx.fuse;
+    if (live !== null) {
+      const [defs] = flagEffects(cpu, idx, native[j] === 1, ctx.fuse);
+      ctx.flagsLive = (live[j]! & defs) !== 0;
+      ctx.cfLive = (live[j]! & CF_FLAG) !== 0;
+    }
     const mark = out.length;
     const res = emitInsn(cpu, ctx, j === count - 1);
     const op = cc.op[idx]!;
+    native[j] = res === 'interp' ? 0 : 1;
     if (res === 'interp') {
       out.length = mark;
-      out.push(`cpu.eip = (eipBase + ${off}) | 0; cur = ${off}; k = ${native}; H.interp(cpu, ${idx});`);
+      out.push(`cpu.eip = (eipBase + ${off}) | 0; cur = ${off}; k = ${nat}; H.interp(cpu, ${idx});`);
       ctx.fuse = F_NONE;
       if (ENDS_BLOCK[op] === 1 || j === count - 1) {
         // the interpreter moved EIP (a branch, or this block's end): go on there
-        out.push(`n += ${native}; v = cpu.eip; pc = (v - eipBase) | 0; if ((pc >>> 0) < 4096) break; cpu.instructions += n; return -1;`);
-        ended = true;
-        break;
+        out.push(`n += ${nat}; v = cpu.eip; pc = (v - eipBase) | 0; if ((pc >>> 0) < 4096) break; cpu.instructions += n; return -1;`);
+        return j + 1;
       }
       // leave if it did not simply fall through, or raised an event (FERR#, device IRQ)
-      out.push(`if (cpu.eip !== ((eipBase + ${ctx.nx}) | 0) || cpu.pendingEvents !== 0) { n += ${native}; cpu.instructions += n; return -1; }`);
+      out.push(`if (cpu.eip !== ((eipBase + ${ctx.nx}) | 0) || cpu.pendingEvents !== 0) { n += ${nat}; cpu.instructions += n; return -1; }`);
     } else {
-      native++;
+      nat++;
       if (!FLAG_NEUTRAL.has(op) && !PRODUCERS.has(op)) ctx.fuse = F_NONE;
-      if (res === 'done') {
-        ended = true;
-        break;
-      }
+      if (res === 'done') return j + 1;
     }
     off += len;
   }
-  if (!ended) out.push(goto(ctx, off, native));
+  out.push(goto(ctx, off, nat));
+  return count;
+}
+
+/**
+ * JS source of one block as a `case` of its chunk's switch. A first pass finds which
+ * instructions compile natively and the flag-fusion state before each; a backward pass over
+ * flag defs/uses then lets producers whose flags are overwritten before anything can see
+ * them skip storing the lazy state (flags are all live at the block's end).
+ */
+export function blockSource(cpu: Cpu, b: number, chunkEntries: Set<number>): string {
+  const cc = cpu.cache;
+  const count = cc.blkCount[b]!;
+  const native = new Uint8Array(count), fuses = new Int8Array(count);
+  const n = emitBlock(cpu, b, [], chunkEntries, null, native, fuses);
+  const live = new Int32Array(count);
+  let l = ALL_FLAGS;
+  for (let j = n - 1; j >= 0; j--) {
+    live[j] = l;
+    const [defs, uses] = flagEffects(cpu, cc.blkFirst[b]! + j, native[j] === 1, fuses[j]!);
+    l = (l & ~defs) | uses;
+  }
+  const out = [`case ${cc.blkAddr[b]! & 0xfff}: {`];
+  emitBlock(cpu, b, out, chunkEntries, live, native, fuses);
   out.push('}');
   return out.join('\n');
 }

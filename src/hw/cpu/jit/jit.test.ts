@@ -58,6 +58,24 @@ describe('JIT', () => {
     expect(j.cpu.instructions).toBe(i.cpu.instructions);
   });
 
+  it('flags that later code overwrites are still exact when an instruction in between faults', () => {
+    // the ADD's flags are dead for the CMP, but the faulting load exposes them (EFLAGS in
+    // the exception state), so compiled code must have stored them
+    const src = `
+      mov ecx, 0; l: inc ecx; mov eax, ecx; add eax, 0x7ffffffe; mov edx, [0x10000 + ecx*4]; cmp ecx, 5000; jne l; hlt`;
+    const [i, j] = both(src, (m) => {
+      m.cpu.controls.mode = ExecMode.PV;
+      for (let k = 0; k < 1024; k++) m.w32(0x100000 + k * 4, (k << 12) | 3);
+      m.w32(0x100000 + 0x11 * 4, 0);
+      m.w32(0x101000, 0x100000 | 3);
+      m.cpu.setCr3(0x101000);
+      m.cpu.setCr0(m.cpu.cr0 | 0x80000000);
+    });
+    for (const m of [i, j]) expect(m.run()).toBe(ExitReason.EXCEPTION);
+    expect(j.cpu.getEflags()).toBe(i.cpu.getEflags());
+    expect(i.cpu.getEflags() & 0x800).toBe(0x800); // OF from the ADD
+  });
+
   it('self-modifying code inside a compiled region is seen at the next instruction', () => {
     const src = `
       mov ecx, 3000
