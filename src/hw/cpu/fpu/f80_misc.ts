@@ -136,9 +136,10 @@ export function f80Rem(aSe: number, aHi: number, aLo: number, bSe: number, bHi: 
   if (ka === K_ZERO) { setOut(aSe, aHi, aLo); return flags; }
   let sign = (aSe >> 15) & 1;
   if (kb === K_INF) {
-    // ST(0) comes back unchanged in value, re-encoded (a pseudo-denormal becomes normal).
-    unpack(aSe, aHi, aLo);
-    return flags | roundPack80(sign, U[0] | 0, U[1] | 0, U[2] | 0, 0, cw, 64);
+    // ST(0) comes back as it is: a denormal stays (no UE even when unmasked), a
+    // pseudo-denormal is re-encoded with exponent 1 (host-verified).
+    setOut(ka === K_DENORMAL && aHi < 0 ? aSe | 1 : aSe, aHi, aLo);
+    return flags;
   }
   unpack(bSe, bHi, bLo);
   const eb = U[0], bh = U[1], bl = U[2];
