@@ -228,6 +228,25 @@ describe('TcpConn', () => {
     expect(p.closed).toEqual({ a: 'closed', b: 'closed' });
   });
 
+  it('never overruns a closing window when ACKs come back inside its own emits', () => {
+    // Regression: _output read the window once per call, so synchronous ACKs that shrank it
+    // mid-loop were ignored and segments past the right edge were dropped, then retransmitted.
+    const p = new Pair({ sync: true }, {}, { rcvBuf: 8192 });
+    p.connect();
+    p.holdB = true;
+    const data = new SeededRng(23).bytes(200_000);
+    p.a.send(data);
+    let released = 0;
+    for (let i = 0; i < 1000 && released < data.length; i++) {
+      p.run(p.clock.nowNs() + 10e6);
+      const got = p.gotBytes('b');
+      p.b.release(got - released); // the application reads what arrived
+      released = got;
+    }
+    expectSame(concat(p.got.b), data);
+    expect(p.a.retransmits).toBe(0);
+  });
+
   it('a full receiver closes its window; the sender probes and resumes when it opens', () => {
     const p = new Pair({}, {}, { rcvBuf: 8192 });
     p.connect();

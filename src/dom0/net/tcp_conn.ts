@@ -520,8 +520,10 @@ export class TcpConn implements Timed {
     if (st !== TcpState.Established && st !== TcpState.CloseWait && st !== TcpState.FinWait1
       && st !== TcpState.Closing && st !== TcpState.LastAck) return;
     const mss = this.effectiveMss;
-    const wnd = Math.min(this.sndWnd, this.cwnd);
     for (;;) {
+      // Re-read every round: an emit can bring back ACKs (synchronous peers) that move the
+      // window, snd.una or cwnd under this loop.
+      const wnd = Math.min(this.sndWnd, this.cwnd);
       const inflight = diff(this.sndNxt, this.sndUna);
       const sentData = Math.min(inflight, this._sndQ.length);
       const unsent = this._sndQ.length - sentData;
