@@ -428,9 +428,10 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
     }
     case Op.MUL32:
       readE32(c, 'b', m, d);
-      o.push('a = regs[0]; v = a & 0xffff; r = a >>> 16; ma = b & 0xffff; esp = b >>> 16;');
-      o.push('lin = v * ma; e = (lin >>> 16) + ((v * esp) & 0xffff) + ((r * ma) & 0xffff);');
-      o.push('a = (e << 16) | (lin & 0xffff); b = (r * esp + ((v * esp) >>> 16) + ((r * ma) >>> 16) + (e >>> 16)) | 0;');
+      // 32x32 -> 64 in 16-bit pieces; dedicated temps keep the int32 locals free of doubles
+      o.push('a = regs[0]; m0 = a & 0xffff; m1 = a >>> 16; m2 = b & 0xffff; m3 = b >>> 16;');
+      o.push('m4 = m0 * m2; m5 = (m4 >>> 16) + ((m0 * m3) & 0xffff) + ((m1 * m2) & 0xffff);');
+      o.push('a = (m5 << 16) | (m4 & 0xffff); b = (m1 * m3 + ((m0 * m3) >>> 16) + ((m1 * m2) >>> 16) + (m5 >>> 16)) | 0;');
       o.push('regs[0] = a; regs[2] = b;');
       if (c.flagsLive) o.push('cpu.flags = (cpu.flags & -2262) | (b !== 0 ? 0x801 : 0) | (a < 0 ? 0x80 : 0) | (PARITY[a & 255] === 1 ? 4 : 0); cpu.lazy = 0;');
       c.fuse = F_NONE;
@@ -738,6 +739,7 @@ return function chunk(cpu, pc, eipBase) {
   const rdMask = cpu.rdMask, wrMask = cpu.wrMask;
   let n = 0, k = 0, cur = pc, smc = 0;
   let e = 0, lin = 0, v = 0, a = 0, b = 0, r = 0, ma = 0, esp = 0, fa = 0, fb = 0, fr = 0;
+  let m0 = 0, m1 = 0, m2 = 0, m3 = 0, m4 = 0, m5 = 0;
   try {
     run: for (;;) {
       switch (pc) {
