@@ -45,7 +45,7 @@ describe('user-mode gateway', () => {
     net.close();
     guestDriver.stop();
     await dns.close();
-    await waitFor(() => net.host.openSockets === 0, 3000, 'all host sockets closed');
+    await waitFor(() => net.host.openSockets === 0, 10_000, 'all host sockets closed');
   });
 
   it('DHCP leases 10.0.2.15 per MAC, ARP answers for the gateway, ping to the gateway echoes', async () => {
@@ -58,12 +58,12 @@ describe('user-mode gateway', () => {
     const payload = new SeededRng(1).bytes(56);
     guest.ping(GW, 7, 1, payload);
     guest.ping(DNS, 7, 2, payload);
-    await guest.until(() => guest.icmpIn.length >= 2, 2000, 'echo replies');
+    await guest.until(() => guest.icmpIn.length >= 2, 10_000, 'echo replies');
     expect(guest.icmpIn.map((m) => [ipv4ToString(m.src), m.type, m.data[7]])).toEqual([['10.0.2.2', 0, 1], ['10.0.2.3', 0, 2]]);
     expect(sameBytes(guest.icmpIn[0].data.subarray(8), payload)).toBe(true);
     // Outside addresses: Node has no ICMP socket, so the gateway says so at once.
     guest.ping(parseIpv4('192.0.2.1'), 7, 3, payload);
-    await guest.until(() => guest.icmpIn.length >= 3, 2000, 'unreachable');
+    await guest.until(() => guest.icmpIn.length >= 3, 10_000, 'unreachable');
     expect([guest.icmpIn[2].type, guest.icmpIn[2].code]).toEqual([3, 13]);
     expect(net.host.openSockets).toBe(0);
   });
@@ -75,12 +75,12 @@ describe('user-mode gateway', () => {
     try {
       const msg = new TextEncoder().encode('hello through the gateway');
       guest.sendUdp(GW, 5000, echo.port, msg);
-      await guest.until(() => guest.udpIn.length > 0, 3000, 'udp echo');
+      await guest.until(() => guest.udpIn.length > 0, 10_000, 'udp echo');
       expect(ipv4ToString(guest.udpIn[0].src)).toBe('10.0.2.2');
       expect([guest.udpIn[0].sport, guest.udpIn[0].dport]).toEqual([echo.port, 5000]);
       expect(new TextDecoder().decode(guest.udpIn[0].data)).toBe('hello through the gateway');
       guest.sendUdp(DNS, 5001, 53, dnsQuery(0x4242, 'xen.example'));
-      await guest.until(() => guest.udpIn.length > 1, 3000, 'dns answer');
+      await guest.until(() => guest.udpIn.length > 1, 10_000, 'dns answer');
       const r = guest.udpIn[1];
       expect([ipv4ToString(r.src), r.sport]).toEqual(['10.0.2.3', 53]);
       expect(ipv4ToString(readIpv4(r.data, r.data.length - 4))).toBe('192.0.2.44');
@@ -97,16 +97,16 @@ describe('user-mode gateway', () => {
     const echo = await startTcpEcho();
     try {
       const c = guest.connect(GW, echo.port);
-      await c.until(() => c.established, 3000, 'established');
+      await c.until(() => c.established, 10_000, 'established');
       const data = new SeededRng(seedFromEnv(5)).bytes(3 * 1024 * 1024);
       const sending = c.sendAll(data);
       await c.until(() => c.received >= data.length, 60_000, 'echoed data');
       await sending;
       expect(sameBytes(c.data(), data)).toBe(true);
       c.conn.close();
-      await c.until(() => c.peerFin, 3000, 'FIN from the relay');
+      await c.until(() => c.peerFin, 10_000, 'FIN from the relay');
       await waitFor(() => net.gateway.tcp.flowCount === 0, 5000, 'gateway flow closed');
-      await waitFor(() => net.host.openSockets === 0, 2000, 'relay socket closed');
+      await waitFor(() => net.host.openSockets === 0, 10_000, 'relay socket closed');
       expect(echo.accepted).toBe(1);
     } finally {
       await echo.close();
@@ -120,7 +120,7 @@ describe('user-mode gateway', () => {
     const port = srv.port;
     await srv.close(); // now nothing listens there
     const c = guest.connect(GW, port);
-    await c.until(() => c.closed !== null, 3000, 'refusal');
+    await c.until(() => c.closed !== null, 10_000, 'refusal');
     expect(c.closed).toBe('refused');
     expect(net.gateway.tcp.counters.refused).toBe(1);
     expect(net.gateway.tcp.flowCount).toBe(0);
@@ -146,7 +146,7 @@ describe('user-mode gateway', () => {
     try {
       const answer = new Promise<string>((resolve) => h.on('message', (m) => resolve(m.toString())));
       h.send('udp in', uport, '127.0.0.1');
-      await guest.until(() => guest.udpIn.some((u) => u.dport === 5353), 3000, 'forwarded datagram');
+      await guest.until(() => guest.udpIn.some((u) => u.dport === 5353), 10_000, 'forwarded datagram');
       const d = guest.udpIn.find((u) => u.dport === 5353)!;
       expect(ipv4ToString(d.src)).toBe('10.0.2.2');
       guest.sendUdp(GW, 5353, d.sport, new TextEncoder().encode('udp out'));
@@ -204,9 +204,9 @@ describe('user-mode gateway', () => {
     try {
       net.trace.enabled = true;
       const c = guest.connect(GW, echo.port);
-      await c.until(() => c.established, 3000, 'established');
+      await c.until(() => c.established, 10_000, 'established');
       c.conn.send(new TextEncoder().encode('traced'));
-      await c.until(() => c.received === 6, 3000, 'echo');
+      await c.until(() => c.received === 6, 10_000, 'echo');
       net.trace.enabled = false;
       const dump = net.trace.dump(`:${c.localPort}`);
       for (const stage of ['bridge-in', 'bridge-out', 'gateway-in', 'gateway-out']) expect(dump).toContain(stage);
@@ -314,7 +314,7 @@ describe('user-mode gateway limits and hostile guests', () => {
     // Still serving.
     guest.icmpIn.length = 0;
     guest.ping(GW, 9, 9, new Uint8Array(8));
-    await guest.until(() => guest.icmpIn.some((m) => m.type === 0 && m.data[7] === 9), 2000, 'ping after the storm');
+    await guest.until(() => guest.icmpIn.some((m) => m.type === 0 && m.data[7] === 9), 10_000, 'ping after the storm');
   });
 
   it('caps UDP flows per guest and closes idle flows with their sockets', async () => {
@@ -327,9 +327,9 @@ describe('user-mode gateway limits and hostile guests', () => {
       expect(net.gateway.udp.flowCount).toBe(50);
       expect(net.gateway.udp.counters.limited).toBe(30);
       expect(net.gateway.usage(guest.mac).udp).toBe(50);
-      await guest.until(() => guest.udpIn.length === 50, 3000, 'echoes of the admitted flows');
+      await guest.until(() => guest.udpIn.length === 50, 10_000, 'echoes of the admitted flows');
       await waitFor(() => net.gateway.udp.flowCount === 0, 5000, 'idle flows to expire');
-      await waitFor(() => net.host.openSockets === 0, 2000, 'their sockets closed');
+      await waitFor(() => net.host.openSockets === 0, 10_000, 'their sockets closed');
       expect(net.gateway.usage(guest.mac).udp).toBe(0);
     } finally {
       await echo.close();
@@ -345,7 +345,7 @@ describe('user-mode gateway limits and hostile guests', () => {
     const rng = new SeededRng(seed);
     try {
       const conns = Array.from({ length: 8 }, () => guest.connect(GW, echo.port));
-      await waitFor(() => conns.every((c) => c.established), 3000, 'established');
+      await waitFor(() => conns.every((c) => c.established), 10_000, 'established');
       conns[0].conn.close(); // one half-closed
       for (let i = 0; i < 20_000; i++) {
         const c = conns[rng.int(conns.length)];
@@ -361,12 +361,12 @@ describe('user-mode gateway limits and hostile guests', () => {
       for (const c of conns) c.conn.abort();
       net.gateway.detachGuest(guest.mac);
       await waitFor(() => net.gateway.tcp.flowCount === 0, 5000, 'flows gone');
-      await waitFor(() => net.host.openSockets === 0, 3000, 'sockets gone');
+      await waitFor(() => net.host.openSockets === 0, 10_000, 'sockets gone');
       // And the gateway still relays for a fresh connection.
       const fresh = guest.connect(GW, echo.port);
-      await fresh.until(() => fresh.established, 3000, 'fresh connection');
+      await fresh.until(() => fresh.established, 10_000, 'fresh connection');
       fresh.conn.send(new TextEncoder().encode('still here'));
-      await fresh.until(() => fresh.received === 10, 3000, 'echo');
+      await fresh.until(() => fresh.received === 10, 10_000, 'echo');
       fresh.conn.abort();
     } finally {
       await echo.close();
@@ -378,15 +378,15 @@ describe('user-mode gateway limits and hostile guests', () => {
     await guest.dhcp();
     await guest.resolveGateway();
     const c = guest.connect(parseIpv4('192.0.2.1'), 80); // TEST-NET-1: refused before any host socket exists
-    await c.until(() => c.closed !== null, 2000, 'refusal');
+    await c.until(() => c.closed !== null, 10_000, 'refusal');
     expect(c.closed).toBe('refused');
     guest.sendUdp(parseIpv4('192.0.2.1'), 5000, 53, new Uint8Array(10));
     expect(net.gateway.udp.counters.unmappable).toBe(1);
     const other = guest.connect(parseIpv4('10.0.2.99'), 80); // another address of the virtual network is not the gateway's
-    await other.until(() => other.closed !== null, 2000, 'refusal');
+    await other.until(() => other.closed !== null, 10_000, 'refusal');
     expect(net.host.openSockets).toBe(0);
     guest.sendUdp(DNS, 5001, 53, dnsQuery(7, 'allowed.example'));
-    await guest.until(() => guest.udpIn.length > 0, 3000, 'dns answer');
+    await guest.until(() => guest.udpIn.length > 0, 10_000, 'dns answer');
     expect(dns.queries).toEqual(['allowed.example']);
   });
 });
