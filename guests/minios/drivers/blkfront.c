@@ -199,11 +199,14 @@ static int write_ring_keys(struct blkdev *d)
 
 static int connect(struct blkdev *d)
 {
-    char buf[96];
     int rc = read_str(d->nodename, XS_KEY_BACKEND, d->backend, sizeof(d->backend));
     if (rc < 0) return rc;
     d->backend_id = (domid_t)read_num(d->nodename, XS_KEY_BACKEND_ID, 0);
-    snprintf(d->be_state_path, sizeof(d->be_state_path), "%s/%s", d->backend, XS_KEY_STATE);
+    char be_state[sizeof(d->be_state_path)];
+    snprintf(be_state, sizeof(be_state), "%s/%s", d->backend, XS_KEY_STATE);
+    /* After a restore the backend (its path names our new domid) is a new one. */
+    if (d->be_watch.registered && strcmp(be_state, d->be_state_path)) xb_unwatch(&d->be_watch);
+    strcpy_s(d->be_state_path, be_state, sizeof(d->be_state_path));
     snprintf(d->state_path, sizeof(d->state_path), "%s/%s", d->nodename, XS_KEY_STATE);
     if (!d->be_watch.registered) {
         snprintf(d->watch_token, sizeof(d->watch_token), "blk%u", d->devid);
@@ -273,7 +276,6 @@ static int connect(struct blkdev *d)
     if (rc) return rc;
     d->be_seen = d->be_watch.fired;
     d->connected = 1;
-    (void)buf;
     printk("BLK %s: backend %s sectors=%llu sector-size=%u info=%u ring-pages=%u slots=%u "
            "indirect=%u flush=%d barrier=%d discard=%d\n",
            d->nodename, d->backend, (unsigned long long)d->sectors, d->sector_size, d->info,

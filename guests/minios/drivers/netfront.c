@@ -344,7 +344,11 @@ static int connect(void)
     int rc = xb_read(XBT_NIL, buf, nf.backend, sizeof(nf.backend));
     if (rc < 0) return rc;
     nf.backend_id = (domid_t)read_num(nf.nodename, XS_KEY_BACKEND_ID, 0);
-    snprintf(nf.be_state_path, sizeof(nf.be_state_path), "%s/%s", nf.backend, XS_KEY_STATE);
+    char be_state[sizeof(nf.be_state_path)];
+    snprintf(be_state, sizeof(be_state), "%s/%s", nf.backend, XS_KEY_STATE);
+    /* After a restore the backend (its path names our new domid) is a new one. */
+    if (nf.be_watch.registered && strcmp(be_state, nf.be_state_path)) xb_unwatch(&nf.be_watch);
+    strcpy_s(nf.be_state_path, be_state, sizeof(nf.be_state_path));
     snprintf(nf.state_path, sizeof(nf.state_path), "%s/%s", nf.nodename, XS_KEY_STATE);
     if (!nf.be_watch.registered) {
         nf.be_watch.path = nf.be_state_path;

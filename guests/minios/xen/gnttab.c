@@ -26,19 +26,22 @@ static volatile grant_entry_v1_t *entry(grant_ref_t ref)
     return &table[ref / per][ref % per];
 }
 
-static void map_table(void)
+static int map_table(void)
 {
     xen_pfn_t frames[WANT_FRAMES];
     struct gnttab_setup_table setup = { .dom = DOMID_SELF, .nr_frames = nr_frames };
     set_xen_guest_handle(setup.frame_list, frames);
     long rc = HYPERVISOR_grant_table_op(GNTTABOP_setup_table, &setup, 1);
-    if (rc || setup.status != GNTST_okay)
-        panic("GNTTABOP_setup_table(%u frames): rc=%ld status=%d (%s)", nr_frames, rc,
-              setup.status, gnttab_status_str(setup.status));
+    if (rc || setup.status != GNTST_okay) {
+        printk("gnttab: GNTTABOP_setup_table(%u frames): rc=%ld status=%d (%s); no grant table, "
+               "so no devices\n", nr_frames, rc, setup.status, gnttab_status_str(setup.status));
+        return -1;
+    }
     for (unsigned i = 0; i < nr_frames; i++) {
         table[i] = map_frame(frames[i], 1);
         if (!table[i]) panic("cannot map grant table frame %u (mfn %lx)", i, (unsigned long)frames[i]);
     }
+    return 0;
 }
 
 static void reset_free_list(void)
@@ -55,7 +58,10 @@ void gnttab_init(void)
     long rc = HYPERVISOR_grant_table_op(GNTTABOP_query_size, &q, 1);
     if (rc == 0 && q.status == GNTST_okay && q.max_nr_frames && q.max_nr_frames < nr_frames)
         nr_frames = q.max_nr_frames;
-    map_table();
+    if (map_table()) {
+        nr_frames = 0;
+        return;
+    }
     reset_free_list();
 }
 
@@ -69,7 +75,8 @@ void gnttab_suspend(void)
 
 void gnttab_resume(int new_domain)
 {
-    map_table();
+    if (!nr_frames) return;
+    if (map_table()) panic("gnttab: lost the grant table across suspend");
     if (new_domain) reset_free_list();
 }
 

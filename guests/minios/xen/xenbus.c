@@ -7,6 +7,7 @@
 
 #define NR_SLOTS 8
 #define REPLY_TIMEOUT (60 * NSEC_PER_SEC)
+#define PROBE_TIMEOUT (20 * NSEC_PER_SEC)   /* the first request, at boot */
 
 struct slot {
     int used;
@@ -17,11 +18,14 @@ struct slot {
     char body[XENSTORE_PAYLOAD_MAX + 1];
 };
 
+static int request(uint32_t type, xenbus_transaction_t t, const char *a, unsigned alen,
+                   const char *b, unsigned blen, char *out, unsigned outsize, uint32_t *out_tx);
 static volatile struct xenstore_domain_interface *ring;
 static evtchn_port_t port;
 static struct slot slots[NR_SLOTS];
 static uint32_t generation;
 static int broken;
+static uint64_t reply_timeout = PROBE_TIMEOUT;
 static struct xb_watch *watches;
 uint32_t xb_requests, xb_watch_events;
 
@@ -126,6 +130,21 @@ void xenbus_init(void)
 {
     attach();
     poller_register("xenbus", xenbus_poll);
+    /* A host without xenstored must not stall every later request for a minute each. */
+    char dom[16];
+    uint64_t t0 = now_ns();
+    int rc = request(XS_READ, XBT_NIL, "domid", 6, 0, 0, dom, sizeof(dom), 0);
+    if (rc == -XEN_ETIME) {
+        printk("xenbus: xenstored did not answer; running without xenstore (no devices, no control)\n");
+        broken = 1;
+    } else if (rc < 0) {
+        reply_timeout = REPLY_TIMEOUT;
+        printk("xenbus: reading domid: %s\n", xb_strerror(rc));
+    } else {
+        reply_timeout = REPLY_TIMEOUT;
+        printk("xenbus: connected, domid %s, first reply after %llu us\n", dom,
+               (unsigned long long)((now_ns() - t0) / 1000));
+    }
 }
 
 int xenbus_idle(void)
@@ -141,9 +160,6 @@ void xenbus_prepare_suspend(void)
 {
     if (!wait_for(idle_cond, 0, 10 * NSEC_PER_SEC)) printk("xenbus: requests still in flight at suspend\n");
 }
-
-static int request(uint32_t type, xenbus_transaction_t t, const char *a, unsigned alen,
-                   const char *b, unsigned blen, char *out, unsigned outsize, uint32_t *out_tx);
 
 void xenbus_resume(int new_domain)
 {
@@ -208,7 +224,7 @@ static int request(uint32_t type, xenbus_transaction_t t, const char *a, unsigne
     ring->req_prod = prod;
     xen_evtchn_send(port);
     xb_requests++;
-    if (!wait_for(done_cond, s, REPLY_TIMEOUT)) {
+    if (!wait_for(done_cond, s, reply_timeout)) {
         printk("xenbus: no reply to request type %u (%s)\n", type, a);
         s->used = 0;
         return -XEN_ETIME;

@@ -25,6 +25,7 @@ make -s -C "$ROOT/guests" minios
 STAGE=$MINE/stage
 rm -rf "$STAGE"; mkdir -p "$STAGE"
 cp "$ROOT/guests/build/minios.elf" "$STAGE/minios"
+cp -p "$HERE"/scenarios/hotplug-* "$STAGE/"
 for f in "$HERE"/scenarios/*.cfg; do
   n=$(basename "$f" .cfg)
   if [ $# -gt 0 ]; then
