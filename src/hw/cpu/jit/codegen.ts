@@ -124,6 +124,34 @@ function r8(r: number): number {
   return ((r & 3) << 2) | (r >> 2);
 }
 
+/**
+ * Registers live in locals r0..r7 inside a chunk. These build the expressions for the 8- and
+ * 16-bit views: byte offset `k` of Cpu.regs8 (r8()) is byte k & 3 of register k >> 2.
+ */
+function rd8(k: number): string {
+  const sh = (k & 3) * 8;
+  return sh === 0 ? `(r${k >> 2} & 255)` : `((r${k >> 2} >>> ${sh}) & 255)`;
+}
+
+function wr8(k: number, val: string): string {
+  const sh = (k & 3) * 8;
+  const keep = ~(0xff << sh) | 0;
+  return `r${k >> 2} = (r${k >> 2} & ${keep}) | ((${val} & 255) << ${sh});`;
+}
+
+function rd16(k: number): string {
+  return `(r${k >> 2} & 65535)`;
+}
+
+/**
+ * Write the register locals back to Cpu.regs / load them, around helpers that use the
+ * registers. While such a helper runs (`hr = 1`) Cpu.regs is the truth: if it throws, the
+ * catch must not overwrite what it changed (e.g. a REP MOVS faulting part-way).
+ */
+const FLUSH_REGS = 'RG[0] = r0; RG[1] = r1; RG[2] = r2; RG[3] = r3; RG[4] = r4; RG[5] = r5; RG[6] = r6; RG[7] = r7; ';
+const FLUSH = `${FLUSH_REGS}hr = 1; `;
+const RELOAD = ' hr = 0; r0 = RG[0]; r1 = RG[1]; r2 = RG[2]; r3 = RG[3]; r4 = RG[4]; r5 = RG[5]; r6 = RG[6]; r7 = RG[7];';
+
 /** E operand (ModRM r/m) as a 32-bit read into `dst`. */
 function readE32(c: Ctx, dst: string, m: number, disp: number): void {
   if ((m & 0x2000) !== 0) c.out.push(`${dst} = regs[${(m >> 3) & 7}];`);
@@ -131,17 +159,17 @@ function readE32(c: Ctx, dst: string, m: number, disp: number): void {
 }
 
 function readE8(c: Ctx, dst: string, m: number, disp: number): void {
-  if ((m & 0x2000) !== 0) c.out.push(`${dst} = regs8[${r8((m >> 3) & 7)}];`);
+  if ((m & 0x2000) !== 0) c.out.push(`${dst} = ${rd8(r8((m >> 3) & 7))};`);
   else emitRead(c, dst, (m >> 14) & 7, eaExpr(m, disp), 1);
 }
 
 function readE16(c: Ctx, dst: string, m: number, disp: number): void {
-  if ((m & 0x2000) !== 0) c.out.push(`${dst} = regs16[${((m >> 3) & 7) << 1}];`);
+  if ((m & 0x2000) !== 0) c.out.push(`${dst} = ${rd16(((m >> 3) & 7) << 2)};`);
   else emitRead(c, dst, (m >> 14) & 7, eaExpr(m, disp), 2);
 }
 
 function writeE8(c: Ctx, m: number, disp: number, val: string): void {
-  if ((m & 0x2000) !== 0) c.out.push(`regs8[${r8((m >> 3) & 7)}] = ${val};`);
+  if ((m & 0x2000) !== 0) c.out.push(wr8(r8((m >> 3) & 7), val));
   else emitWrite(c, (m >> 14) & 7, eaExpr(m, disp), val, 1);
 }
 
@@ -244,14 +272,14 @@ function goto(c: Ctx, t: number, k: number): string {
   if (t >= 0 && t < 4096) {
     // forward jumps cannot loop: only backward ones pass the events/budget check
     if (c.chunkEntries.has(t)) return t > c.off ? `n += ${k}; pc = ${t}; continue run;` : `n += ${k}; pc = ${t}; break;`;
-    return `n += ${k}; cpu.instructions += n; return ${t};`;
+    return `n += ${k}; ret = ${t}; break out;`;
   }
-  return `n += ${k}; cpu.eip = (eipBase + ${hex(t)}) | 0; cpu.instructions += n; return -1;`;
+  return `n += ${k}; cpu.eip = (eipBase + ${hex(t)}) | 0; ret = -1; break out;`;
 }
 
 /** Continue at a runtime linear address in local `v` (indirect jumps, RET). */
 function gotoDyn(k: number): string {
-  return `n += ${k}; pc = (v - eipBase) | 0; if ((pc >>> 0) < 4096) break; cpu.eip = v; cpu.instructions += n; return -1;`;
+  return `n += ${k}; pc = (v - eipBase) | 0; if ((pc >>> 0) < 4096) break; cpu.eip = v; ret = -1; break out;`;
 }
 
 function push32(c: Ctx, val: string): void {
@@ -265,7 +293,7 @@ function pop32(c: Ctx, dst: string): void {
   c.out.push(`if ((e & rdMask) === 1 && (esp & 4095) <= 4092) ${dst} = dv.getInt32((e & -4096) ^ esp, true); else { ${faultPoint(c)}${dst} = H.rd32(cpu, 2, esp); }`);
 }
 
-const SMC_CHECK = (c: Ctx): string => `if (smc !== 0) { n += ${c.k + 1}; cpu.eip = (eipBase + ${c.nx}) | 0; cpu.instructions += n; return -1; }`;
+const SMC_CHECK = (c: Ctx): string => `if (smc !== 0) { n += ${c.k + 1}; cpu.eip = (eipBase + ${c.nx}) | 0; ret = -1; break out; }`;
 
 /**
  * Emit one instruction. Returns 'cont' to continue the block, 'done' when the instruction
@@ -299,13 +327,13 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
       else { o.push(`v = ${hex(imm)};`); emitWrite(c, seg, eaExpr(m, d), 'v', 4); o.push(SMC_CHECK(c)); }
       return 'cont';
     case Op.MOV_EG8:
-      o.push(`v = regs8[${r8(g)}];`);
+      o.push(`v = ${rd8(r8(g))};`);
       writeE8(c, m, d, 'v');
       if (!isReg) o.push(SMC_CHECK(c));
       return 'cont';
     case Op.MOV_GE8:
       readE8(c, 'v', m, d);
-      o.push(`regs8[${r8(g)}] = v;`);
+      o.push(wr8(r8(g), 'v'));
       return 'cont';
     case Op.MOV_EI8:
       o.push(`v = ${imm & 0xff};`);
@@ -354,9 +382,9 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
       const aop = m >>> 24;
       if (aop !== 2 && aop !== 3 && (isReg || op === Op.ALU_GE8 || aop === 7)) {
         // add/or/and/sub/xor/cmp inline, operands sign-extended as flags.ts wants them
-        const bsrc = op === Op.ALU_EI8 ? String((imm << 24) >> 24) : `((regs8[${r8(g)}] << 24) >> 24)`;
+        const bsrc = op === Op.ALU_EI8 ? String((imm << 24) >> 24) : `((${rd8(r8(g))} << 24) >> 24)`;
         if (op === Op.ALU_GE8) {
-          o.push(`a = (regs8[${r8(g)}] << 24) >> 24;`);
+          o.push(`a = (${rd8(r8(g))} << 24) >> 24;`);
           readE8(c, 'b', m, d);
           o.push('b = (b << 24) >> 24;');
         } else {
@@ -365,24 +393,24 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
         }
         emitAlu8(c, aop);
         if (aop !== 7) {
-          if (op === Op.ALU_GE8) o.push(`regs8[${r8(g)}] = r;`);
+          if (op === Op.ALU_GE8) o.push(wr8(r8(g), 'r'));
           else writeE8(c, m, d, 'r');
         }
         return 'cont';
       }
       if (op === Op.ALU_GE8) {
-        o.push(`a = regs8[${r8(g)}];`);
+        o.push(`a = ${rd8(r8(g))};`);
         readE8(c, 'b', m, d);
         o.push(`r = H.alu(cpu, ${aop}, a, b, 8);`);
-        if (aop !== 7) o.push(`regs8[${r8(g)}] = r;`);
+        if (aop !== 7) o.push(wr8(r8(g), 'r'));
       } else if (!isReg && aop !== 7) {
         o.push(`${faultPoint(c)}a = H.rmw8(cpu, ${seg}, ${eaExpr(m, d)});`);
-        o.push(`b = ${op === Op.ALU_EG8 ? `regs8[${r8(g)}]` : String(imm & 0xff)};`);
+        o.push(`b = ${op === Op.ALU_EG8 ? rd8(r8(g)) : String(imm & 0xff)};`);
         o.push(`r = H.alu(cpu, ${aop}, a, b, 8); smc |= H.rmwDone8(cpu, r);`);
         o.push(SMC_CHECK(c));
       } else {
         readE8(c, 'a', m, d);
-        o.push(`b = ${op === Op.ALU_EG8 ? `regs8[${r8(g)}]` : String(imm & 0xff)};`);
+        o.push(`b = ${op === Op.ALU_EG8 ? rd8(r8(g)) : String(imm & 0xff)};`);
         o.push(`r = H.alu(cpu, ${aop}, a, b, 8);`);
         if (aop !== 7) writeE8(c, m, d, 'r');
       }
@@ -396,7 +424,7 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
       return 'cont';
     case Op.TEST_EG8: case Op.TEST_EI8:
       readE8(c, 'a', m, d);
-      o.push(`fr = ((a & ${op === Op.TEST_EG8 ? `regs8[${r8(g)}]` : String(imm & 0xff)}) << 24) >> 24;${c.flagsLive ? ' cpu.flags &= -2066; cpu.fRes = fr; cpu.lazy = 0xc4;' : ''}`);
+      o.push(`fr = ((a & ${op === Op.TEST_EG8 ? rd8(r8(g)) : String(imm & 0xff)}) << 24) >> 24;${c.flagsLive ? ' cpu.flags &= -2066; cpu.fRes = fr; cpu.lazy = 0xc4;' : ''}`);
       c.fuse = F_LOGIC;
       return 'cont';
     case Op.INC32: case Op.DEC32: {
@@ -438,14 +466,14 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
       return 'cont';
     case Op.IMUL32: case Op.DIV32: case Op.IDIV32:
       readE32(c, 'a', m, d);
-      if (op === Op.IMUL32) o.push('H.mul1(cpu, a, true, 32);');
-      else o.push(`${faultPoint(c)}H.div1(cpu, a, ${op === Op.IDIV32}, 32);`);
+      if (op === Op.IMUL32) o.push(`${FLUSH}H.mul1(cpu, a, true, 32);${RELOAD}`);
+      else o.push(`${faultPoint(c)}${FLUSH}H.div1(cpu, a, ${op === Op.IDIV32}, 32);${RELOAD}`);
       c.fuse = F_NONE;
       return 'cont';
     case Op.SHLD32: case Op.SHRD32: {
       if (!isReg) return 'interp';
       const dr = (m >> 3) & 7;
-      const count = ((m >>> 24) & 8) !== 0 ? 'regs8[4]' : String(imm);
+      const count = ((m >>> 24) & 8) !== 0 ? rd8(4) : String(imm);
       o.push(`if ((${count} & 31) !== 0) regs[${dr}] = H.shiftDouble(cpu, ${op === Op.SHLD32}, regs[${dr}], regs[${g}], ${count}, 32);`);
       c.fuse = F_NONE;
       return 'cont';
@@ -457,9 +485,9 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
         [Op.LODS32]: [3, 4], [Op.CMPS8]: [1, 1], [Op.SCAS8]: [4, 1],
       };
       const [kind, size] = kinds[op]!;
-      o.push(`cpu.eip = (eipBase + ${c.off}) | 0; ${faultPoint(c)}v = H.str(cpu, ${kind}, ${size}, ${m}, ${c.nx - c.off});`);
+      o.push(`cpu.eip = (eipBase + ${c.off}) | 0; ${faultPoint(c)}${FLUSH}v = H.str(cpu, ${kind}, ${size}, ${m}, ${c.nx - c.off});${RELOAD}`);
       // 1: not finished (not retired, EIP stays at it); 2: finished but wrote code
-      o.push(`if (v !== 0) { if (v === 2) { n += ${c.k + 1}; cpu.eip = (eipBase + ${c.nx}) | 0; } else n += ${c.k}; cpu.instructions += n; return -1; }`);
+      o.push(`if (v !== 0) { if (v === 2) { n += ${c.k + 1}; cpu.eip = (eipBase + ${c.nx}) | 0; } else n += ${c.k}; ret = -1; break out; }`);
       c.fuse = F_NONE;
       return 'cont';
     }
@@ -478,7 +506,7 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
       const cnt = imm & 31;
       if ((aux & 8) !== 0 && isReg && (sop === 4 || sop === 5 || sop === 6 || sop === 7)) {
         const dr = (m >> 3) & 7;
-        o.push(`v = regs8[4] & 31; if (v !== 0) { a = regs[${dr}];`);
+        o.push(`v = ${rd8(4)} & 31; if (v !== 0) { a = regs[${dr}];`);
         if (sop === 5) o.push('r = a >>> v; b = ((a >>> (v - 1)) & 1) | ((a >>> 31) << 11);');
         else if (sop === 7) o.push('r = a >> v; b = (a >> (v - 1)) & 1;');
         else o.push('r = a << v; b = ((a >>> (32 - v)) & 1) | (((a ^ (a << 1)) >>> 31) << 11);');
@@ -489,7 +517,7 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
       if ((aux & 8) !== 0 || cnt === 0 || !isReg || !(sop === 4 || sop === 5 || sop === 6 || sop === 7)) {
         if (!isReg) return 'interp';
         const dr = (m >> 3) & 7;
-        const count = (aux & 8) !== 0 ? 'regs8[4]' : String(imm);
+        const count = (aux & 8) !== 0 ? rd8(4) : String(imm);
         o.push(`if ((${count} & 31) !== 0) regs[${dr}] = H.shift(cpu, ${sop}, regs[${dr}], ${count}, 32);`);
         c.fuse = F_NONE;
         return 'cont';
@@ -565,7 +593,7 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
     case Op.CALL:
       o.push(`v = (eipBase + ${c.nx}) | 0;`);
       push32(c, 'v');
-      o.push(`if (smc !== 0) { n += ${c.k + 1}; cpu.eip = (eipBase + ${hex(c.nx + imm)}) | 0; cpu.instructions += n; return -1; }`);
+      o.push(`if (smc !== 0) { n += ${c.k + 1}; cpu.eip = (eipBase + ${hex(c.nx + imm)}) | 0; ret = -1; break out; }`);
       o.push(goto(c, c.nx + imm, c.k + 1));
       return 'done';
     case Op.RET:
@@ -582,7 +610,7 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
       o.push(`v = (eipBase + ${c.nx}) | 0;`);
       push32(c, 'v');
       o.push('v = a;');
-      o.push(`if (smc !== 0) { n += ${c.k + 1}; cpu.eip = v; cpu.instructions += n; return -1; }`);
+      o.push(`if (smc !== 0) { n += ${c.k + 1}; cpu.eip = v; ret = -1; break out; }`);
       o.push(gotoDyn(c.k + 1));
       return 'done';
     default:
@@ -677,15 +705,15 @@ function emitBlock(cpu: Cpu, b: number, out: string[], chunkEntries: Set<number>
     native[j] = res === 'interp' ? 0 : 1;
     if (res === 'interp') {
       out.length = mark;
-      out.push(`cpu.eip = (eipBase + ${off}) | 0; cur = ${off}; k = ${nat}; H.interp(cpu, ${idx});`);
+      out.push(`cpu.eip = (eipBase + ${off}) | 0; cur = ${off}; k = ${nat}; ${FLUSH}H.interp(cpu, ${idx});${RELOAD}`);
       ctx.fuse = F_NONE;
       if (ENDS_BLOCK[op] === 1 || j === count - 1) {
         // the interpreter moved EIP (a branch, or this block's end): go on there
-        out.push(`n += ${nat}; v = cpu.eip; pc = (v - eipBase) | 0; if ((pc >>> 0) < 4096) break; cpu.instructions += n; return -1;`);
+        out.push(`n += ${nat}; v = cpu.eip; pc = (v - eipBase) | 0; if ((pc >>> 0) < 4096) break; ret = -1; break out;`);
         return j + 1;
       }
       // leave if it did not simply fall through, or raised an event (FERR#, device IRQ)
-      out.push(`if (cpu.eip !== ((eipBase + ${ctx.nx}) | 0) || cpu.pendingEvents !== 0) { n += ${nat}; cpu.instructions += n; return -1; }`);
+      out.push(`if (cpu.eip !== ((eipBase + ${ctx.nx}) | 0) || cpu.pendingEvents !== 0) { n += ${nat}; ret = -1; break out; }`);
     } else {
       nat++;
       if (!FLAG_NEUTRAL.has(op) && !PRODUCERS.has(op)) ctx.fuse = F_NONE;
@@ -735,31 +763,38 @@ const CHUNK_SOURCE = 24_000;
 const CHUNK_HEAD = `
 const H = helpers, PARITY = parity;
 return function chunk(cpu, pc, eipBase) {
-  const regs = cpu.regs, regs8 = cpu.regs8, regs16 = cpu.regs16, dv = cpu.memView, u8 = cpu.memU8, tlb = cpu.tlbE;
+  const RG = cpu.regs, dv = cpu.memView, u8 = cpu.memU8, tlb = cpu.tlbE;
   const rdMask = cpu.rdMask, wrMask = cpu.wrMask;
-  let n = 0, k = 0, cur = pc, smc = 0;
+  let r0 = RG[0], r1 = RG[1], r2 = RG[2], r3 = RG[3], r4 = RG[4], r5 = RG[5], r6 = RG[6], r7 = RG[7];
+  let n = 0, k = 0, cur = pc, smc = 0, ret = 0, hr = 0;
   let e = 0, lin = 0, v = 0, a = 0, b = 0, r = 0, ma = 0, esp = 0, fa = 0, fb = 0, fr = 0;
   let m0 = 0, m1 = 0, m2 = 0, m3 = 0, m4 = 0, m5 = 0;
   try {
-    run: for (;;) {
-      switch (pc) {
+    out: {
+      run: for (;;) {
+        switch (pc) {
 `;
 
 const CHUNK_TAIL = `
-        default:
-          cpu.instructions += n; return pc;
+          default:
+            ret = pc; break out;
+        }
+        if (cpu.pendingEvents !== 0 || cpu.instructions + n >= cpu.budgetEnd) { ret = ${STOP} | pc; break out; }
       }
-      if (cpu.pendingEvents !== 0 || cpu.instructions + n >= cpu.budgetEnd) { cpu.instructions += n; return ${STOP} | pc; }
     }
   } catch (ex) {
+    if (hr === 0) { ${FLUSH_REGS}}
     cpu.eip = (eipBase + cur) | 0; cpu.instructions += n + k; throw ex;
   }
+  ${FLUSH_REGS}cpu.instructions += n; return ret;
 };`;
 
 function compileChunk(body: string): ChunkFn {
   // SAFETY: the source is built only from decoded instruction fields (numbers); no guest
   // bytes or strings reach it, so `new Function` evaluates only code we generated.
-  const factory = new Function('helpers', 'parity', CHUNK_HEAD + body + CHUNK_TAIL) as (h: JitHelpers, p: Uint8Array) => ChunkFn;
+  // guest registers are locals r0..r7 inside the chunk (see rd8/FLUSH)
+  const src = CHUNK_HEAD + body.replace(/\bregs\[(\d)\]/g, 'r$1') + CHUNK_TAIL;
+  const factory = new Function('helpers', 'parity', src) as (h: JitHelpers, p: Uint8Array) => ChunkFn;
   return factory(HELPERS, PARITY);
 }
 

@@ -76,6 +76,23 @@ describe('JIT', () => {
     expect(i.cpu.getEflags() & 0x800).toBe(0x800); // OF from the ADD
   });
 
+  it('a REP instruction faulting part-way in compiled code keeps its register progress', () => {
+    const src = 'mov edi, 0x20ff0; mov ecx, 32; mov al, 7; rep stosb; hlt';
+    const [i, j] = both(src, (m) => {
+      m.cpu.controls.mode = ExecMode.PV;
+      for (let k = 0; k < 1024; k++) m.w32(0x100000 + k * 4, (k << 12) | 3);
+      m.w32(0x100000 + 0x21 * 4, 0);
+      m.w32(0x101000, 0x100000 | 3);
+      m.cpu.setCr3(0x101000);
+      m.cpu.setCr0(m.cpu.cr0 | 0x80000000);
+    });
+    for (const m of [i, j]) {
+      expect(m.run()).toBe(ExitReason.EXCEPTION);
+      expect([m.cpu.regs[7], m.cpu.regs[1], m.cpu.eip]).toEqual([0x21000, 16, 0x100c]);
+    }
+    expect(j.cpu.instructions).toBe(i.cpu.instructions);
+  });
+
   it('self-modifying code inside a compiled region is seen at the next instruction', () => {
     const src = `
       mov ecx, 3000
