@@ -3,16 +3,11 @@
  * terminates every guest TCP connection in one of these (passive side) and opens one for each
  * port-forwarded host connection (active side); tests also use it as a guest-side peer.
  *
- * What is implemented: three-way handshake (both sides, simultaneous open), sequence and
- * acknowledgment arithmetic mod 2^32, receive window with window scaling (RFC 7323 2) and
- * receiver-side silly-window avoidance, MSS option, out-of-order queueing with in-order
- * delivery, retransmission on the Clock with the RFC 6298 RTO (Karn's rule, exponential
- * backoff, a retry limit), Reno/NewReno congestion control (RFC 5681, RFC 6582: slow start,
- * congestion avoidance, fast retransmit/recovery), zero-window probing, delayed ACK (every
- * second full segment acknowledged at once), FIN in both directions with all the closing
- * states, TIME-WAIT, RST, and RFC 5961 challenge ACKs for in-window RST/SYN.
- * Not implemented (never offered, so never negotiated): SACK, timestamps, urgent data (the
- * URG flag is ignored and the data delivered in line, RFC 6093's advice).
+ * Implemented: handshakes (incl. simultaneous open), mod-2^32 sequence space, window scaling
+ * and MSS, out-of-order queue (tcp_ooo.ts), receive window (tcp_rcv_window.ts), RFC 6298 RTO
+ * and Reno/NewReno (tcp_cc.ts), zero-window probes, delayed ACK, all closing states,
+ * TIME-WAIT, RST, RFC 5961 challenge ACKs. Never offered, so never negotiated: SACK,
+ * timestamps; URG is ignored and its data delivered in line (RFC 6093).
  *
  * Invariants:
  * - snd_una <= snd_nxt <= snd_una + (sent data + SYN + FIN); the send queue holds exactly
@@ -32,63 +27,20 @@ import { ByteQueue } from './byte_queue.ts';
 import type { TcpSegment } from './tcp_wire.ts';
 import { TH_ACK, TH_FIN, TH_PSH, TH_RST, TH_SYN } from './tcp_wire.ts';
 import type { Timed, TimerQueue } from './timers.ts';
+import { OutOfOrderQueue } from './tcp_ooo.ts';
+import { RenoCongestion, RtoEstimator } from './tcp_cc.ts';
+import { ReceiveWindow } from './tcp_rcv_window.ts';
+import {
+  add, DEFAULT_TCP_CONFIG, diff, le, lt, segmentAcceptable, TCP_STATE_NAMES, TcpState,
+  type TcpCloseReason, type TcpConfig, type TcpEvents, type TcpOutput,
+} from './tcp_types.ts';
 
-export const enum TcpState {
-  Closed = 0, SynPending, SynSent, SynReceived, Established, FinWait1, FinWait2, CloseWait, Closing, LastAck, TimeWait,
-}
-export const TCP_STATE_NAMES = ['CLOSED', 'SYN-PENDING', 'SYN-SENT', 'SYN-RECEIVED', 'ESTABLISHED', 'FIN-WAIT-1',
-  'FIN-WAIT-2', 'CLOSE-WAIT', 'CLOSING', 'LAST-ACK', 'TIME-WAIT'] as const;
-
-export type TcpCloseReason = 'closed' | 'reset' | 'refused' | 'timeout' | 'aborted';
-
-/** Where a connection's segments go; the output copies payload with conn.copyPayload(). */
-export interface TcpOutput {
-  emit(conn: TcpConn, flags: number, seq: number, ack: number, window: number, mss: number, wscale: number, seqData: number, len: number): void;
-}
-
-/** What the connection tells its owner (the relay to a host socket, or a test). */
-export interface TcpEvents {
-  onEstablished(c: TcpConn): void;
-  /** In-order bytes; the view is valid only during the call. The owner calls c.release(len) once it has disposed of them. */
-  onData(c: TcpConn, data: Uint8Array): void;
-  /** The peer sent FIN: no more data will come. */
-  onPeerFin(c: TcpConn): void;
-  /** Send-queue space opened below the low-water mark (resume the host reader). */
-  onSendSpace(c: TcpConn): void;
-  /** Final: the connection is gone (its TIME-WAIT, if any, is over). */
-  onClosed(c: TcpConn, reason: TcpCloseReason): void;
-}
-
-export interface TcpConfig {
-  /** Our MSS (MTU - 40). */
-  readonly mss: number;
-  /** Receive buffer: the most un-released data plus out-of-order data held. */
-  readonly rcvBuf: number;
-  /** Send queue high-water mark (sendSpace() <= 0 past it). */
-  readonly sndBuf: number;
-  readonly minRtoNs: number;
-  readonly maxRtoNs: number;
-  readonly initialRtoNs: number;
-  readonly maxRetries: number;
-  readonly delAckNs: number;
-  readonly timeWaitNs: number;
-}
-
-export const DEFAULT_TCP_CONFIG: TcpConfig = {
-  mss: 1460, rcvBuf: 256 * 1024, sndBuf: 256 * 1024,
-  minRtoNs: 200e6, maxRtoNs: 60e9, initialRtoNs: 1e9, maxRetries: 10, delAckNs: 40e6, timeWaitNs: 2e9,
-};
-
-const lt = (a: number, b: number): boolean => ((a - b) | 0) < 0;
-const le = (a: number, b: number): boolean => ((a - b) | 0) <= 0;
-const add = (a: number, n: number): number => (a + n) >>> 0;
-const diff = (a: number, b: number): number => (a - b) | 0; // a - b for a within 2^31 after b
+export { TcpState, TCP_STATE_NAMES, DEFAULT_TCP_CONFIG } from './tcp_types.ts';
+export type { TcpCloseReason, TcpConfig, TcpEvents, TcpOutput } from './tcp_types.ts';
 
 export class TcpConn implements Timed {
   state = TcpState.Closed;
   timerAt = Infinity;
-  /** Set by the owner (the gateway keeps its demux key and guest identity here). */
-  tag: unknown = null;
 
   // Send sequence space.
   iss = 0;
@@ -105,16 +57,9 @@ export class TcpConn implements Timed {
   private _finQueued = false;
   private _finSent = false;
   private _finSeq = 0;
-  // Congestion control.
-  cwnd = 0;
-  ssthresh = 0x7fffffff;
-  private _dupAcks = 0;
-  private _inRecovery = false;
-  private _recover = 0;
-  // Retransmission.
-  private _srtt = 0;
-  private _rttvar = 0;
-  rto: number;
+  // Congestion control and the retransmission timer (tcp_cc.ts).
+  private readonly _cc = new RenoCongestion();
+  private readonly _rtt: RtoEstimator;
   private _rtoAt = Infinity;
   private _retries = 0;
   private _rttSeq = 0;
@@ -124,11 +69,8 @@ export class TcpConn implements Timed {
   // Receive sequence space.
   irs = 0;
   rcvNxt = 0;
-  private _rcvShift = 0;
-  private _offerShift = 0;
-  private _held = 0;
-  private _advEdge = 0;
-  private _ooo: { seq: number; data: Uint8Array }[] = [];
+  private readonly _rw: ReceiveWindow;
+  private readonly _ooo = new OutOfOrderQueue();
   private _oooFin = -1;
   private _unackedSegs = 0;
   private _delAckAt = Infinity;
@@ -151,10 +93,8 @@ export class TcpConn implements Timed {
     readonly cfg: TcpConfig = DEFAULT_TCP_CONFIG,
   ) {
     this._sndQ = new ByteQueue(Math.min(cfg.sndBuf, 65536));
-    this.rto = cfg.initialRtoNs;
-    let s = 0;
-    while (s < 14 && (65535 << s) < cfg.rcvBuf) s++;
-    this._offerShift = s;
+    this._rtt = new RtoEstimator(cfg.minRtoNs, cfg.maxRtoNs, cfg.initialRtoNs);
+    this._rw = new ReceiveWindow(cfg.rcvBuf);
   }
 
   get stateName(): string { return TCP_STATE_NAMES[this.state]; }
@@ -164,6 +104,10 @@ export class TcpConn implements Timed {
   /** Room left in the send queue before the high-water mark. */
   sendSpace(): number { return this.cfg.sndBuf - this._sndQ.length; }
   get effectiveMss(): number { return Math.min(this._peerMss, this.cfg.mss); }
+  get cwnd(): number { return this._cc.cwnd; }
+  get ssthresh(): number { return this._cc.ssthresh; }
+  /** The current retransmission timeout (ns). */
+  get rto(): number { return this._rtt.rto; }
 
   // ---- opening ----------------------------------------------------------------------------
 
@@ -219,9 +163,9 @@ export class TcpConn implements Timed {
   /** The owner disposed of n delivered bytes: reopen that much window. */
   release(n: number): void {
     if (n <= 0 || this.state === TcpState.Closed) return;
-    const before = this._window();
-    this._held = Math.max(0, this._held - n);
-    const after = this._window();
+    const before = this._rw.free;
+    this._rw.held = Math.max(0, this._rw.held - n);
+    const after = this._rw.free;
     // Receiver SWS avoidance (RFC 9293 3.8.6.2.2): announce only a worthwhile opening.
     if (before < this.effectiveMss && after >= Math.min(this.cfg.rcvBuf / 2, this.effectiveMss) && this._synchronized()) this._sendAck();
   }
@@ -273,8 +217,8 @@ export class TcpConn implements Timed {
       return;
     }
     const segLen = seg.payloadLen + (f & TH_SYN ? 1 : 0) + (f & TH_FIN ? 1 : 0);
-    const wnd = this._window();
-    if (!this._acceptable(seg.seq, segLen, wnd)) {
+    const wnd = this._rw.free;
+    if (!segmentAcceptable(this.rcvNxt, seg.seq, segLen, wnd)) {
       if (!(f & TH_RST)) this._sendAck();
       return;
     }
@@ -321,14 +265,6 @@ export class TcpConn implements Timed {
       this.state = TcpState.SynReceived; // simultaneous open
       this._sendSyn(true);
     }
-  }
-
-  private _acceptable(seq: number, segLen: number, wnd: number): boolean {
-    const rn = this.rcvNxt;
-    if (segLen === 0) return wnd === 0 ? seq === rn : le(rn, seq) && lt(seq, add(rn, wnd));
-    if (wnd === 0) return false;
-    const last = add(seq, segLen - 1);
-    return (le(rn, seq) && lt(seq, add(rn, wnd))) || (le(rn, last) && lt(last, add(rn, wnd)));
   }
 
   /** ACK field processing; false when the segment must be dropped here. */
@@ -384,18 +320,8 @@ export class TcpConn implements Timed {
     this.sndUna = ack;
     if (lt(this.sndNxt, ack)) this.sndNxt = ack; // acked past a go-back-N rewind
     this._retries = 0;
-    if (this._rttStartNs >= 0 && lt(this._rttSeq, ack)) { this._rttSample(now - this._rttStartNs); this._rttStartNs = -1; }
-    const mss = this.effectiveMss;
-    let partialAck = false;
-    if (this._inRecovery) {
-      if (le(this._recover, ack)) { this._inRecovery = false; this.cwnd = this.ssthresh; }
-      else { partialAck = true; this.cwnd = Math.max(mss, this.cwnd - acked + mss); } // NewReno
-    } else if (this.cwnd < this.ssthresh) {
-      this.cwnd += Math.min(acked, mss); // slow start
-    } else {
-      this.cwnd += Math.max(1, Math.floor((mss * mss) / this.cwnd)); // congestion avoidance
-    }
-    this._dupAcks = 0;
+    if (this._rttStartNs >= 0 && lt(this._rttSeq, ack)) { this._rtt.sample(now - this._rttStartNs); this._rttStartNs = -1; }
+    const partialAck = this._cc.onAck(ack, acked, this.effectiveMss);
     this._rtoAt = this.sndUna === this._sndMax ? Infinity : now + this.rto;
     this._schedule();
     if (partialAck) this._retransmitOne();
@@ -406,18 +332,9 @@ export class TcpConn implements Timed {
   }
 
   private _dupAck(): void {
-    const mss = this.effectiveMss;
-    this._dupAcks++;
-    if (this._dupAcks === 3 && !this._inRecovery) {
-      const flight = diff(this._sndMax, this.sndUna);
-      this.ssthresh = Math.max(flight >> 1, 2 * mss);
-      this._inRecovery = true;
-      this._recover = this._sndMax;
+    if (this._cc.onDupAck(diff(this._sndMax, this.sndUna), this._sndMax, this.effectiveMss)) {
       this.fastRetransmits++;
-      this.cwnd = this.ssthresh + 3 * mss;
       this._retransmitOne();
-    } else if (this._dupAcks > 3) {
-      this.cwnd += mss;
     }
   }
 
@@ -455,24 +372,16 @@ export class TcpConn implements Timed {
       return;
     }
     // Out of order: keep a copy inside the window, answer with a duplicate ACK at once.
-    if (len > 0) this._storeOoo(seq, frame.subarray(off, off + len));
+    if (len > 0) this._ooo.store(seq, frame.subarray(off, off + len));
     if (finInWindow) this._oooFin = add(seq, len);
     this._sendAck();
   }
 
   private _deliver(data: Uint8Array): void {
     this.rcvNxt = add(this.rcvNxt, data.length);
-    this._held += data.length;
+    this._rw.held += data.length;
     this.bytesIn += data.length;
     this._ev.onData(this, data);
-  }
-
-  private _storeOoo(seq: number, data: Uint8Array): void {
-    const q = this._ooo;
-    let i = 0;
-    while (i < q.length && lt(q[i].seq, seq)) i++;
-    if (i < q.length && q[i].seq === seq && q[i].data.length >= data.length) return; // duplicate
-    q.splice(i, 0, { seq, data: data.slice() });
   }
 
   private _oooFilled = false;
@@ -480,15 +389,9 @@ export class TcpConn implements Timed {
   private _pullOoo(): void {
     const q = this._ooo;
     if (q.length) this._oooFilled = true;
-    while (q.length) {
-      const s = q[0];
-      const end = add(s.seq, s.data.length);
-      if (lt(this.rcvNxt, s.seq)) break;
-      q.shift();
-      if (le(end, this.rcvNxt)) continue; // wholly old
-      const skip = diff(this.rcvNxt, s.seq);
-      this._deliver(s.data.subarray(skip));
-      if (this.state === TcpState.Closed) return;
+    for (let d = q.takeNext(this.rcvNxt); d !== null; d = q.takeNext(this.rcvNxt)) {
+      this._deliver(d);
+      if (this._isClosed()) return;
     }
   }
 
@@ -552,7 +455,7 @@ export class TcpConn implements Timed {
         this._delAckAt = Infinity;
         this._advanceNxt(1);
         this._armRto();
-        this._out.emit(this, TH_FIN | TH_ACK, this._finSeq, this.rcvNxt, this._advertise(), 0, -1, 0, 0);
+        this._out.emit(this, TH_FIN | TH_ACK, this._finSeq, this.rcvNxt, this._rw.field(this.rcvNxt), 0, -1, 0, 0);
         if (this._isClosed()) return;
       }
       break;
@@ -572,7 +475,7 @@ export class TcpConn implements Timed {
     this.bytesOut += len;
     this._unackedSegs = 0;
     this._delAckAt = Infinity;
-    this._out.emit(this, flags, seq, this.rcvNxt, this._advertise(), 0, -1, seq, len);
+    this._out.emit(this, flags, seq, this.rcvNxt, this._rw.field(this.rcvNxt), 0, -1, seq, len);
   }
 
   private _retransmitOne(): void {
@@ -583,12 +486,12 @@ export class TcpConn implements Timed {
     const dataLeft = this._sndQ.length;
     const len = Math.min(this.effectiveMss, dataLeft);
     if (len > 0) this._emitData(this.sndUna, len, TH_ACK | (len === dataLeft ? TH_PSH : 0));
-    else if (this._finSent) this._out.emit(this, TH_FIN | TH_ACK, this._finSeq, this.rcvNxt, this._advertise(), 0, -1, 0, 0);
+    else if (this._finSent) this._out.emit(this, TH_FIN | TH_ACK, this._finSeq, this.rcvNxt, this._rw.field(this.rcvNxt), 0, -1, 0, 0);
   }
 
   private _sendSyn(withAck: boolean): void {
     const win = Math.min(this.cfg.rcvBuf, 65535);
-    const ws = withAck ? (this._peerOfferedWs ? this._offerShift : -1) : this._offerShift;
+    const ws = withAck ? (this._peerOfferedWs ? this._rw.offerShift : -1) : this._rw.offerShift;
     this._armRto();
     this._out.emit(this, TH_SYN | (withAck ? TH_ACK : 0), this.iss, withAck ? this.rcvNxt : 0, win, this.cfg.mss, ws, 0, 0);
   }
@@ -596,22 +499,7 @@ export class TcpConn implements Timed {
   private _sendAck(): void {
     this._unackedSegs = 0;
     this._delAckAt = Infinity;
-    this._out.emit(this, TH_ACK, this.sndNxt, this.rcvNxt, this._advertise(), 0, -1, 0, 0);
-  }
-
-  private _window(): number {
-    return Math.max(0, this.cfg.rcvBuf - this._held);
-  }
-
-  /** The window field to send; the right edge never moves left. */
-  private _advertise(): number {
-    let w = this._window();
-    const minEdge = diff(this._advEdge, this.rcvNxt);
-    if (w < minEdge) w = minEdge;
-    let field = w >>> this._rcvShift;
-    if (field > 65535) field = 65535;
-    this._advEdge = add(this.rcvNxt, field << this._rcvShift);
-    return field;
+    this._out.emit(this, TH_ACK, this.sndNxt, this.rcvNxt, this._rw.field(this.rcvNxt), 0, -1, 0, 0);
   }
 
   // ---- options, RTT, timers ---------------------------------------------------------------
@@ -623,28 +511,19 @@ export class TcpConn implements Timed {
     if (seg.wscale >= 0) {
       this._peerOfferedWs = true;
       this._sndShift = Math.min(seg.wscale, 14); // RFC 7323 2.3: larger shifts are taken as 14
-      this._rcvShift = this._offerShift;
+      this._rw.shift = this._rw.offerShift;
     } else {
       this._sndShift = 0;
-      this._rcvShift = 0;
+      this._rw.shift = 0;
     }
   }
 
   private _ackedSyn(): void {
-    this._advEdge = this.rcvNxt;
-    this.cwnd = Math.min(10 * this.effectiveMss, Math.max(2 * this.effectiveMss, 14600)); // RFC 6928
+    this._rw.resetEdge(this.rcvNxt);
+    this._cc.start(this.effectiveMss);
     this._retries = 0;
     this._rtoAt = Infinity;
-    if (this._rttStartNs < 0) this.rto = Math.max(this.rto, this.cfg.minRtoNs);
-  }
-
-  private _rttSample(r: number): void {
-    if (this._srtt === 0) { this._srtt = r; this._rttvar = r / 2; }
-    else {
-      this._rttvar = 0.75 * this._rttvar + 0.25 * Math.abs(this._srtt - r);
-      this._srtt = 0.875 * this._srtt + 0.125 * r;
-    }
-    this.rto = Math.min(this.cfg.maxRtoNs, Math.max(this.cfg.minRtoNs, this._srtt + Math.max(1e6, 4 * this._rttvar)));
+    if (this._rttStartNs < 0) this._rtt.atLeastMin();
   }
 
   private _armRto(): void {
@@ -672,12 +551,8 @@ export class TcpConn implements Timed {
     if (now >= this._rtoAt) {
       this._rtoAt = Infinity;
       if (++this._retries > this.cfg.maxRetries) { this._reset('timeout'); return; }
-      const flight = diff(this._sndMax, this.sndUna);
-      this.ssthresh = Math.max(flight >> 1, 2 * this.effectiveMss);
-      this.cwnd = this.effectiveMss;
-      this._inRecovery = false;
-      this._dupAcks = 0;
-      this.rto = Math.min(this.rto * 2, this.cfg.maxRtoNs);
+      this._cc.onTimeout(diff(this._sndMax, this.sndUna), this.effectiveMss);
+      this._rtt.backoff();
       this.retransmits++;
       this.timeouts++;
       this._rttStartNs = -1; // Karn: no sample from a retransmitted segment
@@ -697,7 +572,7 @@ export class TcpConn implements Timed {
         if (this._persistBackoff < 6) this._persistBackoff++;
         this._persistAt = now + Math.min(this.rto * (1 << this._persistBackoff), this.cfg.maxRtoNs);
         this._schedule();
-        this._out.emit(this, TH_ACK, add(this.sndUna, -1 >>> 0), this.rcvNxt, this._advertise(), 0, -1, 0, 0);
+        this._out.emit(this, TH_ACK, add(this.sndUna, -1 >>> 0), this.rcvNxt, this._rw.field(this.rcvNxt), 0, -1, 0, 0);
         if (this._isClosed()) return;
       }
     }
@@ -728,7 +603,7 @@ export class TcpConn implements Timed {
     this._closedReason = reason;
     this._rtoAt = this._delAckAt = this._persistAt = this._timeWaitAt = Infinity;
     this._timers.cancel(this);
-    this._ooo = [];
+    this._ooo.clear();
     this._ev.onClosed(this, reason);
   }
 
