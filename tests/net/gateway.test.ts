@@ -68,6 +68,31 @@ describe('user-mode gateway', () => {
     expect(net.host.openSockets).toBe(0);
   });
 
+  it('guests talk to each other directly over xenbr0; the gateway ignores flooded frames for others', async () => {
+    await guest.dhcp();
+    await guest.resolveGateway();
+    const b = new GuestStack(parseMac('52:54:00:00:00:0b'), net.clock, new TimerQueue(), 'vif2.0').attach(net.bridge);
+    await b.dhcp(); // 10.0.2.16
+    b.listen(7000, (c) => c.waiters.push(function echo() { if (c.received > 0) { c.conn.send(c.data()); c.conn.close(); } else c.waiters.push(echo); }));
+    guest.gwMac = b.mac; // this test's stack sends everything to "the gateway" MAC: point it at B
+    const c = guest.connect(b.ip, 7000);
+    await c.until(() => c.established, 10_000, 'guest-to-guest connection');
+    c.conn.send(new TextEncoder().encode('neighbour'));
+    await c.until(() => c.peerFin, 10_000, 'echo and close');
+    expect(new TextDecoder().decode(c.data())).toBe('neighbour');
+    expect(net.gateway.tcp.flowCount).toBe(0);
+    expect(net.gateway.tcp.counters.strays).toBe(0);
+    // A frame for a MAC nobody has floods to every port; the gateway must not answer it.
+    const stranger = new GuestStack(parseMac('52:54:00:00:00:0c'), net.clock, new TimerQueue(), 'vif3.0').attach(net.bridge);
+    stranger.ip = parseIpv4('10.0.2.30');
+    stranger.gwMac = parseMac('52:54:00:00:00:99'); // a MAC nobody has: flooded everywhere
+    const resets = guest.rawIn.length;
+    stranger.sendTcp(parseIpv4('10.0.2.99'), 1234, 80, null, 0x02, 1, 0, 1000, 1460, -1, 0, 0);
+    expect(net.gateway.counters.notForUs).toBeGreaterThan(0);
+    expect(stranger.rawIn.length).toBe(0); // no RST from the gateway
+    expect(guest.rawIn.length).toBe(resets + 1); // the flood reached the other guest, nothing else came back
+  });
+
   it('relays UDP to the host loopback as 10.0.2.2 and forwards DNS to the host resolver', async () => {
     await guest.dhcp();
     await guest.resolveGateway();

@@ -29,13 +29,13 @@
  */
 import type { Clock } from '../../hw/clock.ts';
 import {
-  asIpv4, asMac, inSubnet, ipv4ToString, IPV4_ANY, IPV4_BROADCAST, isMulticastIpv4, macToString,
+  asIpv4, asMac, inSubnet, ipv4ToString, IPV4_ANY, IPV4_BROADCAST, isGroupMac, isMulticastIpv4, macToString,
   parseIpv4, parseMac, prefixMask, type Ipv4Addr, type MacAddr,
 } from './addr.ts';
 import { ArpPacket, ARPOP_REPLY, ARPOP_REQUEST, buildArp } from './arp.ts';
 import type { Bridge, BridgePort, BridgePortHandle } from './bridge.ts';
 import { DHCP_CLIENT_PORT, DHCP_SERVER_PORT, DhcpServer } from './dhcp.ts';
-import { ETH_HLEN, ETH_P_ARP, ETH_P_IPV4, ethSrc, ethType, classify, EthKind } from './ethernet.ts';
+import { ETH_HLEN, ETH_P_ARP, ETH_P_IPV4, ethDst, ethSrc, ethType, classify, EthKind } from './ethernet.ts';
 import { GatewayLink } from './gateway_link.ts';
 import { GatewayTcp } from './gateway_tcp.ts';
 import { GatewayUdp } from './gateway_udp.ts';
@@ -258,9 +258,14 @@ export class UserNetGateway implements BridgePort {
     const tr = this.trace;
     if (tr.enabled) tr.record('gateway-in', 'gateway', f);
     if (classify(f) !== EthKind.Ok) { this.counters.nonEthernetII++; return; }
+    // The bridge floods unknown unicast to every port: a frame for another station is not
+    // ours to answer (a RST or ICMP error from us would break traffic between guests).
+    const dst = ethDst(f);
+    const toUs = dst === this.mac;
+    if (!toUs && !isGroupMac(dst)) { this.counters.notForUs++; return; }
     const t = ethType(f);
     if (t === ETH_P_ARP) this._arpIn(f);
-    else if (t === ETH_P_IPV4) this._ipIn(f, f.length);
+    else if (t === ETH_P_IPV4) this._ipIn(f, f.length, toUs);
     else this.counters.otherProtocol++;
   }
 
@@ -284,7 +289,8 @@ export class UserNetGateway implements BridgePort {
     return ip === this.gatewayIp || ip === this.dnsIp;
   }
 
-  private _ipIn(f: Uint8Array, avail: number): void {
+  /** `toUs`: sent to our MAC (else to a group address: only DHCP is ours then). */
+  private _ipIn(f: Uint8Array, avail: number, toUs: boolean): void {
     const h = this._ip;
     const err = h.parse(f, ETH_HLEN, avail - ETH_HLEN);
     if (err !== Ipv4Error.Ok) { this._count(this.counters.ipv4Errors, IPV4_ERROR_NAMES[err]); this._drop(f, `ipv4 ${IPV4_ERROR_NAMES[err]}`); return; }
@@ -311,11 +317,12 @@ export class UserNetGateway implements BridgePort {
       while (s > 0xffff) s = (s & 0xffff) + (s >>> 16);
       const c = ~s & 0xffff;
       r[ETH_HLEN + 10] = c >>> 8; r[ETH_HLEN + 11] = c & 0xff;
-      this._ipIn(r.subarray(0, ETH_HLEN + total), ETH_HLEN + total);
+      this._ipIn(r.subarray(0, ETH_HLEN + total), ETH_HLEN + total, toUs);
       return;
     }
+    if (!toUs && h.protocol !== IPPROTO_UDP) { this.counters.broadcastDropped++; return; }
     switch (h.protocol) {
-      case IPPROTO_UDP: this._udpIn(f, guest, isBcast); return;
+      case IPPROTO_UDP: this._udpIn(f, guest, isBcast || !toUs); return;
       case IPPROTO_TCP:
         if (isBcast || isMulticastIpv4(dst)) { this.counters.broadcastDropped++; return; }
         this._tcpIn(f, guest);
