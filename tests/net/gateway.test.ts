@@ -83,6 +83,15 @@ describe('user-mode gateway', () => {
     expect(net.gateway.tcp.flowCount).toBe(0);
     expect(net.gateway.tcp.counters.strays).toBe(0);
     // A frame for a MAC nobody has floods to every port; the gateway must not answer it.
+    // B's leased address used from A's MAC: refused, so B's flows and ARP entry stay B's.
+    const spoofed = net.gateway.counters.spoofed;
+    guest.gwMac = net.gateway.mac;
+    const myIp = guest.ip;
+    guest.ip = b.ip;
+    guest.ping(GW, 1, 1, new Uint8Array(8));
+    guest.ip = myIp;
+    expect(net.gateway.counters.spoofed).toBe(spoofed + 1);
+    expect(net.gateway.arpTable()).toContainEqual({ ip: '10.0.2.16', mac: '52:54:00:00:00:0b' });
     const stranger = new GuestStack(parseMac('52:54:00:00:00:0c'), net.clock, new TimerQueue(), 'vif3.0').attach(net.bridge);
     stranger.ip = parseIpv4('10.0.2.30');
     stranger.gwMac = parseMac('52:54:00:00:00:99'); // a MAC nobody has: flooded everywhere

@@ -119,6 +119,12 @@ export class DhcpServer {
     return this._byMac.get(mac)?.ip;
   }
 
+  /** The MAC an address is bound to (an acknowledged lease), if any; O(1) for per-packet checks. */
+  boundMac(ip: Ipv4Addr): MacAddr | undefined {
+    const l = this._byIp.get(ip);
+    return l !== undefined && l.bound ? l.mac : undefined;
+  }
+
   leases(): { mac: MacAddr; ip: Ipv4Addr; bound: boolean }[] {
     return [...this._byMac.values()].map((l) => ({ mac: l.mac, ip: l.ip, bound: l.bound }));
   }

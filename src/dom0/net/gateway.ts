@@ -113,6 +113,7 @@ export class GatewayCounters {
   otherProtocol = 0;
   broadcastDropped = 0;
   martian = 0;
+  spoofed = 0;
   readonly ipv4Errors: Record<string, number> = {};
   readonly udpErrors: Record<string, number> = {};
   readonly tcpErrors: Record<string, number> = {};
@@ -298,8 +299,13 @@ export class UserNetGateway implements BridgePort {
     const guest = ethSrc(f);
     const dst = h.dst;
     const isBcast = dst === IPV4_BROADCAST || dst === ((this.network | ~prefixMask(this.prefixLen)) >>> 0);
-    if (src !== IPV4_ANY && inSubnet(src, this.network, this.prefixLen) && !this._isOurs(src)) this._learn(src, guest);
-    else if (src !== IPV4_ANY) { this.counters.martian++; this._drop(f, 'source outside the virtual network'); return; }
+    if (src !== IPV4_ANY && inSubnet(src, this.network, this.prefixLen) && !this._isOurs(src)) {
+      // An address leased to one MAC may not be used by another (ARP-cache poisoning, or
+      // hijacking another guest's relayed flows).
+      const owner = this.dhcp.boundMac(src);
+      if (owner !== undefined && owner !== guest) { this.counters.spoofed++; this._drop(f, 'source address leased to another MAC'); return; }
+      this._learn(src, guest);
+    } else if (src !== IPV4_ANY) { this.counters.martian++; this._drop(f, 'source outside the virtual network'); return; }
     if (h.isFragment()) {
       if (!this.reassembly.add(h, f, guest, this._deps.clock.nowNs())) return;
       // Rebuild one unfragmented frame around the payload and parse it again.
@@ -424,8 +430,7 @@ export class UserNetGateway implements BridgePort {
   }
 
   private _leaseMac(ip: Ipv4Addr): MacAddr | undefined {
-    for (const l of this.dhcp.leases()) if (l.ip === ip && l.bound) return l.mac;
-    return undefined;
+    return this.dhcp.boundMac(ip);
   }
 
   private _claim(g: MacAddr, kind: 'tcp' | 'udp'): boolean {
