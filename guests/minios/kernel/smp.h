@@ -24,6 +24,7 @@
 #define IPI_PONG 2u
 #define IPI_SPIN 4u      /* run the spin workload until spin_stop_ns */
 #define IPI_PARK 8u      /* go down (VCPUOP_down) for suspend */
+#define IPI_WAKE 16u     /* nothing to do: re-check whatever you wait for */
 
 struct cpu {
     unsigned id;
@@ -35,6 +36,7 @@ struct cpu {
     volatile int online;
     int parked;                       /* downed for a suspend by smp_park_secondaries */
     volatile uint64_t spin_iters;
+    volatile int spinning;            /* set by CPU 0 with IPI_SPIN, cleared when done */
     volatile uint32_t pongs;
     uint32_t *stack_base;
 };

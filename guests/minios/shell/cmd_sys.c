@@ -144,27 +144,30 @@ static int secondaries_done(void *u)
 {
     (void)u;
     for (unsigned i = 1; i < MAX_CPUS; i++)
-        if (cpus[i].online && (cpus[i].ipi_req & IPI_SPIN)) return 0;
+        if (cpus[i].online && cpus[i].spinning) return 0;
     return 1;
 }
 
 static int do_spin(int argc, char **argv)
 {
-    uint64_t secs = 0;
-    if (argc > 2 || (argc == 2 && arg_u64(argv[1], "seconds", &secs))) return CMD_FAIL;
+    uint64_t ns = 0;
+    if (argc > 2 || (argc == 2 && parse_duration(argv[1], &ns)))
+        return cmd_fail("spin", "usage: spin [SECS|Nms]");
     uint64_t t0 = now_ns();
-    uint64_t stop = secs ? t0 + secs * NSEC_PER_SEC : 0;
-    printk("SPIN start cpus=%u secs=%llu%s\n", nr_cpus, (unsigned long long)secs,
-           secs ? "" : " (until shutdown)");
+    uint64_t stop = ns ? t0 + ns : 0;
+    printk("SPIN start cpus=%u ms=%llu%s\n", nr_cpus, (unsigned long long)(ns / NSEC_PER_MSEC),
+           ns ? "" : " (until shutdown)");
     spin_stop_ns = stop;
-    for (unsigned i = 1; i < MAX_CPUS; i++)
-        if (cpus[i].online) smp_send_ipi(i, IPI_SPIN);
+    for (unsigned i = 1; i < MAX_CPUS; i++) {
+        if (!cpus[i].online) continue;
+        cpus[i].spinning = 1;
+        smp_send_ipi(i, IPI_SPIN);
+    }
     spin_workload(stop);
-    wait_for(secondaries_done, 0, 2 * NSEC_PER_SEC);
-    /* Secondaries stop at the same deadline; give them a moment to post their counts. */
-    sleep_ns(10 * NSEC_PER_MSEC);
+    if (!wait_for(secondaries_done, 0, 5 * NSEC_PER_SEC))
+        return cmd_fail("spin", "a secondary vCPU did not finish");
     uint64_t elapsed = now_ns() - t0;
-    printk("OK spin secs=%llu elapsed_ms=%llu", (unsigned long long)secs,
+    printk("OK spin ms=%llu elapsed_ms=%llu", (unsigned long long)(ns / NSEC_PER_MSEC),
            (unsigned long long)(elapsed / NSEC_PER_MSEC));
     for (unsigned i = 0; i < MAX_CPUS; i++)
         if (cpus[i].online) printk(" cpu%u=%llu", i, (unsigned long long)cpus[i].spin_iters);
@@ -332,7 +335,7 @@ const struct command sys_commands[] = {
     { "poweroff", "", "shutdown poweroff", do_shutdown },
     { "halt", "", "shutdown poweroff", do_shutdown },
     { "reboot", "", "shutdown reboot", do_shutdown },
-    { "spin", "[SECS]", "CPU-bound loop on every vCPU (forever without SECS)", do_spin },
+    { "spin", "[SECS|Nms]", "CPU-bound loop on every vCPU (forever without a duration)", do_spin },
     { "smp", "[ROUNDS]", "vCPUs and IPI round trips to each", do_smp },
     { "wait", "resume|shutdown [SECS]", "wait for a suspend/resume or a shutdown request", do_wait },
     { "selftest", "gnttab", "grant map/copy/transfer to ourselves", do_selftest },

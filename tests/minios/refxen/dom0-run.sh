@@ -1,13 +1,16 @@
 #!/bin/bash
 # Runs inside the refxen dom0 (installed as /tests/run.sh by refxen's boot.sh, through
 # run.sh's shadow directory). /tests/kernels holds the minios kernel and one scenario per
-# NAME.cfg (extra xl.cfg lines: extra=, disk=, vif=, memory=, vcpus= ...), with optional
-#   NAME.pre   bash, run before `xl create` (e.g. make a disk image)
-#   NAME.host  bash, run while the guest runs (drive it: ping it, xl save/restore, mem-set)
-#   NAME.post  bash, run after the guest is gone (e.g. check the disk image)
-# Hook scripts get $NAME, $OUT (the console log) and the helpers below; a hook that calls
-# host_fail makes the scenario fail. One RESULT line per scenario:
-#   RESULT|NAME|<verdict>|host=<ok|fail:...>|total_s=..
+# NAME.cfg: xl.cfg lines (extra=, disk=, vif=, memory=, vcpus= ...) plus directives in
+# comments, which tests/minios/scenario.ts reads the same way for the tsxen runs:
+#   # disk: SIZE                       create /tmp/NAME.img (truncate -s SIZE) first
+#   # after: REGEX => ACTION [ARGS]    once a console line matches, do ACTION (in file order):
+#        ping IP N | udp-echo IP PORT N | save-restore | mem-set MIB | expect-mem MIB |
+#        shutdown | reboot | sleep SECS | vcpu-times | ok TEXT
+#   # check-disk: START COUNT SEED     afterwards the image holds that disk test pattern
+#   # expect: SUCCESS|FAILURE          the verdict a correct Xen gives (default SUCCESS)
+#   # tsxen-only: / refxen-only: WHY   (run.sh skips tsxen-only scenarios)
+# One RESULT line per scenario: RESULT|NAME|<verdict line>|host=<ok|fail:...>|total_s=..
 # The network: bridge xenbr0 with 10.0.2.2/24 in dom0 and a UDP echo server on 10.0.2.2:7.
 export PATH=/usr/lib/xen-4.17/bin:$PATH
 MEM=${MEM:-32}; [ -r /tests/settings ] && . /tests/settings
@@ -64,6 +67,51 @@ print("%08x %s" % (zlib.crc32(data) & M, "pattern-ok" if good else "pattern-bad"
 EOF
 }
 
+do_action() {  # ACTION ARGS...
+  local a=$1; shift
+  case "$a" in
+  ping)
+    if busybox ping -c "$2" -W 2 "$1" > /tmp/$NAME.ping 2>&1; then host_ok "dom0 ping $1: $(grep -a 'packets' /tmp/$NAME.ping)"
+    else host_fail "dom0 ping $1: $(tr '\n' ' ' < /tmp/$NAME.ping)"; fi ;;
+  udp-echo)
+    local r; r=$(python3 - "$@" <<'PY'
+import socket, sys
+ip, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(2)
+ok = 0
+for i in range(n):
+    msg = bytes((i * 7 + k) & 255 for k in range(100 + i * 50))
+    s.sendto(msg, (ip, port))
+    try:
+        data, _ = s.recvfrom(4096)
+        ok += data == msg
+    except socket.timeout:
+        pass
+print(ok)
+PY
+)
+    [ "$r" = "$3" ] && host_ok "dom0 UDP echo via $1:$2: $r/$3" || host_fail "dom0 UDP echo via $1:$2: $r/$3" ;;
+  save-restore)
+    if xl save "$NAME" /tmp/$NAME.save >>/tmp/$NAME.err 2>&1; then
+      host_ok "xl save: $(stat -c %s /tmp/$NAME.save) bytes"
+      if xl restore -p /tmp/$NAME.save >>/tmp/$NAME.err 2>&1; then
+        console_attach; sleep 1; xl unpause "$NAME"; host_ok "xl restore"
+      else host_fail "xl restore failed"; fi
+    else host_fail "xl save failed"; fi ;;
+  mem-set) xl mem-set "$NAME" "${1}m" ;;
+  expect-mem)
+    local m; m=$(xl list "$NAME" 2>/dev/null | awk 'NR==2 {print $3}')
+    if [ -n "$m" ] && [ "$m" -le $(( $1 + 1 )) ] && [ "$m" -ge $(( $1 - 1 )) ]; then host_ok "xl list: $m MiB"
+    else host_fail "xl list shows '$m' MiB, want $1"; fi ;;
+  shutdown) xl shutdown "$NAME" ;;
+  reboot) xl reboot "$NAME" ;;
+  sleep) sleep "$1" ;;
+  vcpu-times) host_ok "vcpu times: $(xl vcpu-list "$NAME" | awk 'NR>1 {printf "%s ", $6}')" ;;
+  ok) host_ok "$*" ;;
+  *) host_fail "unknown action $a" ;;
+  esac
+}
+
 run_one() {
   local cfg=$1 NAME; NAME=$(basename "$cfg" .cfg)
   OUT=/tmp/$NAME.out; HOST_STATUS=ok
@@ -71,16 +119,20 @@ run_one() {
   { echo "name=\"$NAME\""; echo 'type="pv"'; echo "kernel=\"$K/minios\""
     grep -qs '^ *memory *=' "$cfg" || echo "memory=$MEM"
     echo 'on_reboot="destroy"'; echo 'on_crash="destroy"'; echo 'on_poweroff="destroy"'
-    cat "$cfg"
+    grep -v '^ *#' "$cfg"
     grep -qs '^ *vcpus *=' "$cfg" || echo 'vcpus=1'
   } > /tmp/$NAME.cfg
   echo "=== BEGIN $NAME (cfg: $(tr '\n' ';' < /tmp/$NAME.cfg))"
   : > "$OUT"; : > /tmp/$NAME.err
-  [ -f "$K/$NAME.pre" ] && . "$K/$NAME.pre"
+  local size; size=$(sed -n 's/^# *disk: *//p' "$cfg")
+  [ -n "$size" ] && { rm -f /tmp/$NAME.img; truncate -s "$size" /tmp/$NAME.img; }
   local t0=$EPOCHREALTIME
   ( timeout $TIMEOUT xl create -c /tmp/$NAME.cfg 2>>/tmp/$NAME.err | stamp >> "$OUT" ) &
   local cpid=$!
-  if [ -f "$K/$NAME.host" ]; then . "$K/$NAME.host"; fi
+  while IFS= read -r d; do
+    local pat=${d%% => *} act=${d#* => }
+    wait_line "$pat" 120 && do_action $act
+  done < <(sed -n 's/^# *after: *//p' "$cfg")
   # Wait for the domain to end (it powers off after its commands).
   local i=0
   sleep 1
@@ -89,12 +141,20 @@ run_one() {
   xl destroy "$NAME" >/dev/null 2>&1
   wait $cpid 2>/dev/null
   local t1=$EPOCHREALTIME
-  [ -f "$K/$NAME.post" ] && . "$K/$NAME.post"
-  sed 's/^/  err: /' /tmp/$NAME.err; sed 's/^/  con: /' "$OUT" | tr -d '\000'
+  while read -r s n seed; do
+    local crc ok; read crc ok < <(disk_crc /tmp/$NAME.img $s $n $seed)
+    if grep -aq "OK disk write start=$s count=$n crc=$crc" "$OUT" && [ "$ok" = pattern-ok ]; then
+      host_ok "image sectors $s+$n hold pattern $seed (crc=$crc)"
+    else
+      host_fail "image sectors $s+$n: crc=$crc $ok"
+    fi
+  done < <(sed -n 's/^# *check-disk: *//p' "$cfg")
+  sed 's/^/  err: /' /tmp/$NAME.err | grep -v 'libxl: debug'; sed 's/^/  con: /' "$OUT" | tr -d '\000'
   local res; res=$(grep -a -o 'Test result: .*' "$OUT" | tail -n1)
   [ -z "$res" ] && res="(no Test result line; $(grep -a -m1 -iE 'TRAP|PANIC|error' "$OUT" /tmp/$NAME.err | head -c 200))"
   echo "RESULT|$NAME|$res|host=$HOST_STATUS|total_s=$(awk -v a=$t0 -v b=$t1 'BEGIN{printf "%.2f", b-a}')"
   echo "=== END $NAME"
+  rm -f /tmp/$NAME.img /tmp/$NAME.save
 }
 
 echo "=== xl info"; xl info | grep -E 'xen_(major|minor|extra)|nr_cpus|free_memory'

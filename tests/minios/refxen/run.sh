@@ -3,7 +3,7 @@
 #
 #   tests/minios/refxen/run.sh [scenario-substring...]
 #
-# Scenarios are tests/minios/refxen/scenarios/NAME.{cfg,pre,host,post} (see dom0-run.sh).
+# Scenarios are tests/minios/refxen/scenarios/NAME.cfg (format: dom0-run.sh, scenario.ts).
 # Needs the refxen images built once (see /work/shared/refxen/README.md) in REFXEN_WORK
 # (default ${TMPDIR:-/tmp}/tsxen-refxen). They are only read: this script boots them from
 # its own shadow directory (MINIOS_REFXEN, default ${TMPDIR:-/tmp}/tsxen-minios-refxen)
@@ -32,9 +32,8 @@ for f in "$HERE"/scenarios/*.cfg; do
     keep=0; for want in "$@"; do [[ "$n" == *"$want"* ]] && keep=1; done
     [ $keep = 1 ] || continue
   fi
-  for ext in cfg pre host post; do
-    [ -f "$HERE/scenarios/$n.$ext" ] && cp "$HERE/scenarios/$n.$ext" "$STAGE/"
-  done
+  grep -q '^# *tsxen-only:' "$f" && continue
+  cp "$f" "$STAGE/"
 done
 
 # Shadow: refxen's scripts, our dom0 runner, and a work dir whose big images are links.
