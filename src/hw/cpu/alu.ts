@@ -342,26 +342,53 @@ export function div1(cpu: Cpu, src: number, signed: boolean, bits: number): void
   } else {
     if ((src | 0) === 0) raise(cpu, 0, -1);
     if (signed) {
-      const n = (BigInt(regs[2]! | 0) << 32n) | BigInt(regs[0]! >>> 0);
-      const d = BigInt(src | 0);
-      const q = n / d, rem = n % d;
-      if (q < -0x80000000n || q > 0x7fffffffn) raise(cpu, 0, -1);
-      regs[0] = Number(q);
-      regs[2] = Number(rem);
+      // on magnitudes, then signs: quotient truncates toward zero, remainder takes the
+      // dividend's sign
+      let hi = regs[2]! | 0, lo = regs[0]! >>> 0;
+      const neg = hi < 0;
+      if (neg) {
+        lo = (~lo + 1) >>> 0;
+        hi = (~hi + (lo === 0 ? 1 : 0)) >>> 0;
+      } else {
+        hi >>>= 0;
+      }
+      const dneg = (src | 0) < 0;
+      const d = dneg ? (-(src | 0)) >>> 0 : src >>> 0;
+      if (hi >= d) raise(cpu, 0, -1); // quotient magnitude >= 2^32
+      udiv64(hi, lo, d);
+      const q = udivQ, rem = udivR;
+      if (neg !== dneg ? q > 0x80000000 : q > 0x7fffffff) raise(cpu, 0, -1);
+      regs[0] = neg !== dneg ? -q | 0 : q | 0;
+      regs[2] = neg ? -rem | 0 : rem | 0;
     } else {
       const hi = regs[2]! >>> 0, lo = regs[0]! >>> 0, d = src >>> 0;
       if (hi >= d) raise(cpu, 0, -1);
-      if (hi === 0) {
-        regs[0] = Math.floor(lo / d) | 0;
-        regs[2] = (lo % d) | 0;
-      } else {
-        const n = (BigInt(hi) << 32n) | BigInt(lo);
-        const bd = BigInt(d);
-        regs[0] = Number(n / bd) | 0;
-        regs[2] = Number(n % bd) | 0;
-      }
+      udiv64(hi, lo, d);
+      regs[0] = udivQ | 0;
+      regs[2] = udivR | 0;
     }
   }
+}
+
+let udivQ = 0;
+let udivR = 0;
+
+/**
+ * (hi:lo) / d for hi < d (the quotient fits in 32 bits), exactly in doubles: two 16-bit
+ * long-division steps keep every intermediate below 2^48.
+ */
+function udiv64(hi: number, lo: number, d: number): void {
+  if (hi === 0) {
+    udivQ = Math.floor(lo / d);
+    udivR = lo - udivQ * d;
+    return;
+  }
+  let t = hi * 65536 + (lo >>> 16);
+  const q1 = Math.floor(t / d);
+  t = (t - q1 * d) * 65536 + (lo & 0xffff);
+  const q0 = Math.floor(t / d);
+  udivQ = q1 * 65536 + q0;
+  udivR = t - q0 * d;
 }
 
 // ---------------------------------------------------------------- bit ops

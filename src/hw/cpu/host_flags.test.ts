@@ -95,7 +95,11 @@ void _start(void){
       struct st s; s.a=pick(); s.b=pick(); s.c=pick(); s.d=pick(); s.f=(rnd()&0x8d5)|2;
       const char *c = cons[k];
       if (eq(c,"div32")){ if(!s.b) s.b=1; s.d = s.d % s.b; }
-      if (eq(c,"idiv32")){ if((int)s.b==0||(int)s.b==-1) s.b=7; s.d=(s.a&0x80000000)?0xffffffff:0; if ((int)s.b>=-2 && (int)s.b<=2) s.b=3; }
+      if (eq(c,"idiv32")){
+        int bb = (int)s.b; if (bb == 0 || bb == -1) bb = 7; s.b = (u32)bb;
+        int q = (int)s.a; unsigned mag = bb < 0 ? (unsigned)-bb : (unsigned)bb; int rr = (int)(s.c % mag);
+        long long nn = (long long)q * bb; nn += nn < 0 ? -rr : rr;
+        s.a = (u32)nn; s.d = (u32)(nn >> 32); }
       if (eq(c,"div16")){ if(!(s.b&0xffff)) s.b|=1; s.d = (s.d & 0xffff0000) | ((s.d & 0xffff) % (s.b & 0xffff)); }
       if (eq(c,"idiv16")){ s.b = (s.b & 0xffff0000) | 1000; s.d = (s.a & 0x8000) ? (s.d | 0xffff) : (s.d & 0xffff0000); s.a = (s.a & 0xffff0000) | (s.a & 0xffff); }
       if (eq(c,"div8")){ if(!(s.b&0xff)) s.b|=1; s.a = (s.a & 0xffff00ff) | ((((s.a>>8)&0xff)%(s.b&0xff))<<8); }

@@ -190,9 +190,34 @@ function emitAlu32(c: Ctx, aop: number): void {
       c.fuse = F_LOGIC;
       return;
     }
-    default:
-      c.out.push(`r = H.alu(cpu, ${aop}, a, b, 32);`);
+    default: {
+      // ADC / SBB: carry in from the fused producer or the lazy state; CF, OF, AF eager
+      const cin = cfExpr(c);
+      if (aop === 2) {
+        c.out.push(`v = ${cin}; r = (a + b + v) | 0;`);
+        if (c.flagsLive) {
+          c.out.push('cpu.flags = (cpu.flags & -2066) | ((a >>> 0) + (b >>> 0) + v > 4294967295 ? 1 : 0) | ' +
+            '((((a ^ r) & (b ^ r)) >>> 31) << 11) | ((a ^ b ^ r) & 16); cpu.fRes = r; cpu.lazy = 0xc4;');
+        }
+      } else {
+        c.out.push(`v = ${cin}; r = (a - b - v) | 0;`);
+        if (c.flagsLive) {
+          c.out.push('cpu.flags = (cpu.flags & -2066) | ((a >>> 0) < (b >>> 0) + v ? 1 : 0) | ' +
+            '((((a ^ b) & (a ^ r)) >>> 31) << 11) | ((a ^ b ^ r) & 16); cpu.fRes = r; cpu.lazy = 0xc4;');
+        }
+      }
       c.fuse = F_NONE;
+    }
+  }
+}
+
+/** JS expression (0 or 1) for the carry flag before the current instruction. */
+function cfExpr(c: Ctx): string {
+  switch (c.fuse) {
+    case F_SUB: return '((fa >>> 0) < (fb >>> 0) ? 1 : 0)';
+    case F_ADD: return '((fr >>> 0) < (fa >>> 0) ? 1 : 0)';
+    case F_LOGIC: return '0';
+    default: return '((cpu.lazy & 1) !== 0 ? H.getCF(cpu) : (cpu.flags & 1))';
   }
 }
 
@@ -474,7 +499,14 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
       if (!isReg) return 'interp';
       const dr = (m >> 3) & 7;
       const count = ((m >>> 24) & 8) !== 0 ? rd8(4) : String(imm);
-      o.push(`if ((${count} & 31) !== 0) regs[${dr}] = H.shiftDouble(cpu, ${op === Op.SHLD32}, regs[${dr}], regs[${g}], ${count}, 32);`);
+      o.push(`v = ${count} & 31; if (v !== 0) { a = regs[${dr}]; b = regs[${g}];`);
+      if (op === Op.SHLD32) {
+        o.push('r = (a << v) | (b >>> (32 - v)); e = ((a >>> (32 - v)) & 1) | (((a ^ (a << 1)) >>> 31) << 11);');
+      } else {
+        o.push('r = (a >>> v) | (b << (32 - v)); e = ((a >>> (v - 1)) & 1) | ((((a >>> 31) ^ b) & 1) << 11);');
+      }
+      if (c.flagsLive) o.push('cpu.flags = (cpu.flags & -2066) | e; cpu.fRes = r; cpu.lazy = 0xc4;');
+      o.push(`regs[${dr}] = r; }`);
       c.fuse = F_NONE;
       return 'cont';
     }
@@ -531,14 +563,20 @@ function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'interp' {
       c.fuse = F_NONE;
       return 'cont';
     }
-    case Op.IMUL_GE32:
-      readE32(c, 'b', m, d);
-      o.push(`regs[${g}] = H.imul2(cpu, regs[${g}], b, 32);`);
-      c.fuse = F_NONE;
-      return 'cont';
-    case Op.IMUL_GEI32:
-      readE32(c, 'a', m, d);
-      o.push(`regs[${g}] = H.imul2(cpu, a, ${hex(imm)}, 32);`);
+    case Op.IMUL_GE32: case Op.IMUL_GEI32:
+      if (op === Op.IMUL_GE32) {
+        readE32(c, 'b', m, d);
+        o.push(`a = regs[${g}];`);
+      } else {
+        readE32(c, 'a', m, d);
+        o.push(`b = ${hex(imm)};`);
+      }
+      o.push('r = Math.imul(a, b);');
+      if (c.flagsLive) {
+        // CF = OF = the product does not fit (a double product is exact enough to tell)
+        o.push('cpu.flags = (cpu.flags & -2262) | (a * b !== r ? 0x801 : 0) | (r < 0 ? 0x80 : 0) | (PARITY[r & 255] === 1 ? 4 : 0); cpu.lazy = 0;');
+      }
+      o.push(`regs[${g}] = r;`);
       c.fuse = F_NONE;
       return 'cont';
     case Op.BSF32: case Op.BSR32:
@@ -627,17 +665,22 @@ const CF_FLAG = 1;
  * whether it compiles natively and the fusion state before it. Anything that can fault
  * "uses" every flag: an exception frame shows EFLAGS, so the flags must be stored before.
  */
-function flagEffects(cpu: Cpu, idx: number, native: boolean, fuse: number): [number, number] {
+function flagEffects(cpu: Cpu, idx: number, native: boolean, fuse: number): [number, number, number] {
   const cc = cpu.cache;
   const op = cc.op[idx]!, m = cc.m[idx]!, imm = cc.imm[idx]!;
-  if (!native) return [0, ALL_FLAGS];
+  if (!native) return [0, ALL_FLAGS, 0];
   const isReg = (m & 0x2000) !== 0;
   let defs = 0, uses = 0;
+  // flags the instruction may write (a shift by CL writes none when CL is 0): it must store
+  // them if they are live, but it only kills the flags it always writes (defs)
+  let may = -1;
   switch (op) {
     case Op.ALU_EG32: case Op.ALU_EI32: case Op.ALU_GE32: case Op.ALU_EG8: case Op.ALU_EI8: case Op.ALU_GE8: {
       const aop = m >>> 24;
       defs = ALL_FLAGS;
-      if (aop === 2 || aop === 3) uses = CF_FLAG;
+      // 32-bit ADC/SBB take a fused carry from the producer's operands; 8-bit ones read CF
+      const wide = op === Op.ALU_EG32 || op === Op.ALU_EI32 || op === Op.ALU_GE32;
+      if ((aop === 2 || aop === 3) && !(wide && (fuse === F_SUB || fuse === F_ADD || fuse === F_LOGIC))) uses = CF_FLAG;
       break;
     }
     case Op.TEST_EG32: case Op.TEST_EI32: case Op.TEST_EG8: case Op.TEST_EI8: case Op.NEG32: case Op.MUL32: case Op.IMUL32:
@@ -656,10 +699,12 @@ function flagEffects(cpu: Cpu, idx: number, native: boolean, fuse: number): [num
       const byCl = (aux & 8) !== 0;
       if (sop === 2 || sop === 3) uses = CF_FLAG;
       if (!byCl && (imm & 31) !== 0) defs = sop >= 4 ? ALL_FLAGS : CF_FLAG | 0x800;
+      if (byCl) may = sop >= 4 ? ALL_FLAGS : CF_FLAG | 0x800;
       break;
     }
     case Op.SHLD32: case Op.SHRD32:
       if (((m >>> 24) & 8) === 0 && (imm & 31) !== 0) defs = ALL_FLAGS;
+      else may = ALL_FLAGS;
       break;
     case Op.JCC: case Op.SETCC: case Op.CMOV32:
       if (condExpr({ fuse } as Ctx, m >>> 24).startsWith('H.')) uses = ALL_FLAGS;
@@ -675,7 +720,7 @@ function flagEffects(cpu: Cpu, idx: number, native: boolean, fuse: number): [num
   const memOperand = !isReg && op !== Op.LEA32 && op !== Op.NOP && op !== Op.JCC && op !== Op.JMP && op !== Op.CALL &&
     op !== Op.RET && op !== Op.CDQ && op !== Op.CWDE && op !== Op.BSWAP;
   if (stack || memOperand) uses = ALL_FLAGS;
-  return [defs, uses];
+  return [defs, uses, may === -1 ? defs : may];
 }
 
 /** Emit a block's instructions into `out` (see blockSource). Returns whether it ended. */
@@ -695,8 +740,8 @@ function emitBlock(cpu: Cpu, b: number, out: string[], chunkEntries: Set<number>
     ctx.k = nat;
     fuses[j] = ctx.fuse;
     if (live !== null) {
-      const [defs] = flagEffects(cpu, idx, native[j] === 1, ctx.fuse);
-      ctx.flagsLive = (live[j]! & defs) !== 0;
+      const [, , may] = flagEffects(cpu, idx, native[j] === 1, ctx.fuse);
+      ctx.flagsLive = (live[j]! & may) !== 0;
       ctx.cfLive = (live[j]! & CF_FLAG) !== 0;
     }
     const mark = out.length;
