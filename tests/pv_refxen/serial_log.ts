@@ -2,7 +2,7 @@
  * Parser for the serial log of a refxen run (/work/shared/refxen/boot.sh): Xen's console
  * lines ("(XEN) ...") and dom0's (run-tests.sh prints "=== BEGIN name (cfg: ...)",
  * "  con: <epoch> <guest console line>", "  err: <xl stderr>", "RESULT|...", "=== END
- * name") arrive interleaved in time order, each line possibly ending in \r.
+ * name") arrive interleaved in time order, each line possibly ending in one or more \r (the serial console doubles them).
  *
  * Invariant: a kernel's window is BEGIN..END; only lines inside it are attributed to it.
  * A window without a "Test result:" console line is a CRASH if Xen logged a crash of a
@@ -29,10 +29,13 @@ export interface SerialLog {
   readonly runs: readonly KernelRun[];
 }
 
-const CRASH_RE = /domain_crash|crashed on cpu|Domain \d+ \(vcpu#\d+\) crashed|d\d+v\d+ .*crash/i;
+/* Xen's lines when it crashes a guest: the cause (if it names one), the domain_crash
+ * call site, the "crashed on cpu" banner. */
+const CRASH_RE = /domain_crash|crashed on cpu/i;
+const CAUSE_RE = /^\(XEN\) d[1-9]\d*v\d+ /;
 
 export function parseSerialLog(text: string): SerialLog {
-  const lines = text.split('\n').map((l) => l.replace(/\r$/, ''));
+  const lines = text.split('\n').map((l) => l.replace(/\r+$/, ''));
   let xenVersion: string | null = null;
   const runs: KernelRun[] = [];
   let cur: { domain: string; console: string[]; xen: string[]; err: string[]; total: number | null } | null = null;
@@ -74,7 +77,10 @@ export function parseSerialLog(text: string): SerialLog {
 function finish(r: { domain: string; console: string[]; xen: string[]; err: string[]; total: number | null }): KernelRun {
   const result = [...r.console].reverse().find((l) => l.includes('Test result: '));
   const resultLine = result ? result.slice(result.indexOf('Test result: ')) : null;
-  const crashLine = r.xen.find((l) => CRASH_RE.test(l) && !/\bd0v\d/.test(l)) ?? null;
+  const crashed = r.xen.some((l) => CRASH_RE.test(l) && !/Domain 0 /.test(l));
+  const crashLine = crashed
+    ? r.xen.filter((l) => CRASH_RE.test(l) || CAUSE_RE.test(l)).join(' | ')
+    : null;
   let verdict: Verdict;
   if (resultLine) {
     const word = /^Test result: (\w+)/.exec(resultLine)?.[1];

@@ -1,7 +1,8 @@
 /*
  * Hostile: pinning and base-pointer requests that conflict with a frame's current use.
  * Pinning a frame already typed otherwise (an L2 as L1, a writable page), pinning twice,
- * an L4 for a PAE guest, frames that do not exist, unknown mmuext commands, NEW_BASEPTR to
+ * an L4 for a PAE guest (ignored), frames that do not exist, an L1 mapping itself
+ * writable, unknown mmuext commands, NEW_BASEPTR to
  * something that is not a valid L3, NEW_USER_BASEPTR (64-bit only), and a batch that stops
  * at its first failure with the done count.
  */
@@ -21,7 +22,10 @@ void test_main(void)
     CHECK_EQ(pvt_pin(3, l2), -XEN_EINVAL);       /* an L2 as L3 */
     CHECK_EQ(pvt_pin(2, l1), -XEN_EINVAL);       /* an L1 as L2 */
     CHECK_EQ(pvt_pin(1, data_mfn), -XEN_EINVAL); /* mapped writable */
-    CHECK_EQ(pvt_mmuext1(MMUEXT_PIN_L4_TABLE, data_mfn, 0, 0), -XEN_EINVAL);
+    /* An L4 pin from a PAE guest is ignored: success, and nothing happens to the frame. */
+    CHECK_EQ(pvt_mmuext1(MMUEXT_PIN_L4_TABLE, data_mfn, 0, 0), 0);
+    ((volatile uint32_t *)data)[0] = 1;
+    CHECK_EQ(pvt_unpin(data_mfn), -XEN_EINVAL);
     CHECK_EQ(pvt_pin(1, top + 10), -XEN_EINVAL);
 
     /* A live L1 (typed, never pinned) may be pinned as L1; a second pin is refused. */
@@ -29,12 +33,14 @@ void test_main(void)
     CHECK_EQ(pvt_pin(1, l1), -XEN_EINVAL);
     CHECK_EQ(pvt_unpin(l1), 0);
 
-    /* An L1 holding a writable mapping of itself cannot validate. */
+    /* An L1 holding a writable mapping of itself cannot validate: its entry needs the
+     * frame writable while it is becoming an L1 (-EBUSY, as for any writable mapping of
+     * a table). */
     uint64_t *t = pvt_alloc_page();
     unsigned long tm = pvt_va_to_mfn((unsigned long)t);
     t[0] = ((uint64_t)tm << 12) | _PAGE_PRESENT | _PAGE_RW;
     CHECK_EQ(pvt_set_writable((unsigned long)t, 0), 0);
-    CHECK_EQ(pvt_pin(1, tm), -XEN_EINVAL);
+    CHECK_EQ(pvt_pin(1, tm), -XEN_EBUSY);
     /* Read-only self-mapping is fine. */
     CHECK_EQ(pvt_set_writable((unsigned long)t, 1), 0);
     t[0] = ((uint64_t)tm << 12) | _PAGE_PRESENT;

@@ -15,13 +15,15 @@ PVTEST("privileged_ops", "SUCCESS", 1, "", "domctl/sysctl/platform_op and cross-
 #define CTL_CMD_WORD 0
 #define CTL_VERSION_WORD 1
 
-/* Try every interface version 0..255 with an otherwise zero request; count the -EACCES
- * (wrong version) and -EPERM (right version, not privileged) answers. */
+/* Try interface versions 0..255 and 0x03000000..0x030000ff (platform_op numbers its
+ * versions major << 24 | minor) with an otherwise zero request; count the -EACCES (wrong
+ * version) and -EPERM (right version, not privileged) answers. */
 static void scan(const char *what, unsigned nr, unsigned *eacces, unsigned *eperm, unsigned *other)
 {
     static uint32_t buf[256];
     *eacces = *eperm = *other = 0;
-    for (unsigned v = 0; v < 256; v++) {
+    for (unsigned i = 0; i < 512; i++) {
+        unsigned v = i < 256 ? i : 0x03000000u + (i - 256);
         memset(buf, 0, sizeof(buf));
         buf[CTL_VERSION_WORD] = v;
         long rc = xen_hypercall(nr, (long)buf, 0, 0, 0, 0);
@@ -47,7 +49,7 @@ void test_main(void)
         CHECK_EQ(xen_hypercall(ctl[i].nr, 0x100, 0, 0, 0, 0), -XEN_EFAULT);
         scan(ctl[i].name, ctl[i].nr, &acc, &perm, &other);
         CHECK_EQ(perm, 1);
-        CHECK_EQ(acc, 255);
+        CHECK_EQ(acc, 511);
         CHECK_EQ(other, 0);
     }
 

@@ -1,7 +1,8 @@
 /*
  * Hostile: update_va_mapping misuse. A VA with no L1 table behind it (-EINVAL: only
  * existing L1 entries can be set this way), a VA in the hypervisor hole (-EINVAL), a
- * UVMF_MULTI vCPU mask pointer that is unreadable (-EFAULT, after the PTE was written),
+ * UVMF_MULTI vCPU mask pointer that is unreadable (-EFAULT, after the PTE was written;
+ * the same mask in mmuext_op's MULTI flushes is -EINVAL),
  * a vCPU mask naming vCPUs that do not exist, and the otherdomain form for a domain that
  * does not exist (-ESRCH).
  */
@@ -32,9 +33,9 @@ void test_main(void)
     /* A mask naming only vCPUs that do not exist: nothing to flush, fine. */
     static uint32_t mask = 0xfffffffe;
     CHECK_EQ(HYPERVISOR_update_va_mapping(va, before, UVMF_INVLPG | UVMF_MULTI | (unsigned long)&mask), 0);
-    /* MMUEXT forms with a bad mask pointer. */
-    CHECK_EQ(pvt_mmuext1(MMUEXT_TLB_FLUSH_MULTI, 0, 0x100, 0), -XEN_EFAULT);
-    CHECK_EQ(pvt_mmuext1(MMUEXT_INVLPG_MULTI, va, 0x100, 0), -XEN_EFAULT);
+    /* MMUEXT forms with a bad mask pointer: mmuext_op reports any bad mask as -EINVAL. */
+    CHECK_EQ(pvt_mmuext1(MMUEXT_TLB_FLUSH_MULTI, 0, 0x100, 0), -XEN_EINVAL);
+    CHECK_EQ(pvt_mmuext1(MMUEXT_INVLPG_MULTI, va, 0x100, 0), -XEN_EINVAL);
 
     /* The otherdomain form, for a domain that does not exist and for ourselves by id
      * DOMID_SELF (allowed). */

@@ -70,10 +70,14 @@ void test_main(void)
     CHECK(rs.state == RUNSTATE_running || rs.state == RUNSTATE_runnable);
     CHECK_NE(pvt_vcpu(1)->time.version, 0);
 
-    /* Down from vCPU 0: it stops counting. */
+    /* Down from vCPU 0: is_up says so at once; the vCPU goes offline when Xen next
+     * deschedules it (asynchronous), then stops counting. */
     CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_down, 1, 0), 0);
     CHECK_EQ(HYPERVISOR_vcpu_op(VCPUOP_is_up, 1, 0), 0);
-    for (unsigned i = 0; i < 20; i++) xen_yield();
+    for (unsigned i = 0; i < 200; i++) {
+        if (HYPERVISOR_vcpu_op(VCPUOP_get_runstate_info, 1, &rs) == 0 && rs.state == RUNSTATE_offline) break;
+        pvt_sleep_until(pvt_now() + 10000000ULL);
+    }
     uint32_t stopped_at = v1_counter;
     for (unsigned i = 0; i < 50; i++) xen_yield();
     CHECK_EQ(v1_counter == stopped_at, 1);
