@@ -3,7 +3,8 @@
  * mapping appears after a flush), a batch with the success count, an entry cleared,
  * MMU_PT_UPDATE_PRESERVE_AD keeping the hardware-set Accessed/Dirty bits,
  * MMU_MACHPHYS_UPDATE changing our M2P entry (visible in the read-only M2P), and a write
- * through mmu_update into an ordinary (non-table) page of ours, which Xen performs.
+ * through mmu_update into an ordinary (non-table) page of ours, which Xen performs, and
+ * MMUEXT_COPY_PAGE / MMUEXT_CLEAR_PAGE.
  */
 #include "lib/pvtest.h"
 
@@ -76,4 +77,19 @@ void test_main(void)
     uint64_t data_ma = ((uint64_t)pvt_va_to_mfn((unsigned long)data) << 12) + 16;
     CHECK_EQ(pvt_mmu_update1(data_ma | MMU_NORMAL_PT_UPDATE, 0x1122334455667788ULL, 0, DOMID_SELF), 0);
     CHECK_EQ(data[2] == 0x1122334455667788ULL, 1);
+
+    /* The highmem assists (XENFEAT_highmem_assist): copy and clear frames by MFN. */
+    unsigned long data_mfn = (unsigned long)(data_ma >> 12);
+    volatile uint64_t *copy = pvt_alloc_page();
+    unsigned long copy_mfn = pvt_va_to_mfn((unsigned long)copy);
+    struct mmuext_op op;
+    memset(&op, 0, sizeof(op));
+    op.cmd = MMUEXT_COPY_PAGE;
+    op.arg1.mfn = copy_mfn;
+    op.arg2.src_mfn = data_mfn;
+    CHECK_EQ(HYPERVISOR_mmuext_op(&op, 1, 0, DOMID_SELF), 0);
+    CHECK_EQ(copy[2] == 0x1122334455667788ULL, 1);
+    CHECK_EQ(pvt_mmuext1(MMUEXT_CLEAR_PAGE, data_mfn, 0, 0), 0);
+    CHECK_EQ(data[2] == 0, 1);
+    CHECK_EQ(copy[2] == 0x1122334455667788ULL, 1);
 }
