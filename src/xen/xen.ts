@@ -24,7 +24,7 @@ import { Mm } from './mm/mm.ts';
 import { M2p } from './arch/x86/mm/m2p.ts';
 import { PageTypes } from './arch/x86/mm/page_type.ts';
 import { Domain, type DomainConfig } from './common/domain.ts';
-import { Vcpu } from './common/vcpu.ts';
+import { Vcpu, VPF_down } from './common/vcpu.ts';
 import { EventChannels, EvtchnDomain } from './common/event_channel.ts';
 import { Evtchn2l } from './common/event_2l.ts';
 import { XenTime } from './common/time.ts';
@@ -38,6 +38,7 @@ import { TraceBuffer, TRC_SCHED_SWITCH } from './common/trace.ts';
 import { VcpuTimers } from './common/vcpu_timers.ts';
 import { PvArch } from './arch/x86/pv/pv_arch.ts';
 import { relinquishDomain } from './common/domain_destroy.ts';
+import { NativeDomain } from './arch/x86/native.ts';
 import { assert } from './util/assert.ts';
 
 export interface XenOptions {
@@ -55,6 +56,8 @@ export interface XenOptions {
   readonly reservedLowFrames?: number;
   /** Virtual ns per guest instruction, to size slices in instructions (virtual clock: exact). */
   readonly nsPerInstruction?: number;
+  /** System time when the clock reads 0 (ns; default 0): how long "Xen has been up". */
+  readonly systemTimeBaseNs?: number;
   /** Every hypervisor console line also goes here (the host's log), besides the ring. */
   readonly consoleSink?: (line: string) => void;
 }
@@ -89,14 +92,17 @@ export class Xen {
   constructor(opts: XenOptions) {
     this.mem = opts.memory;
     this.clock = opts.clock;
-    this.nsPerInstruction = opts.nsPerInstruction ?? 1;
-    this.time = new XenTime(opts.clock, opts.memory, opts.tscHz ?? 1e9, opts.wallclockBaseNs ?? 0);
+    this.nsPerInstruction = opts.nsPerInstruction ?? (opts.clock instanceof VirtualClock ? opts.clock.nsPerInstruction : 1);
+    this.time = new XenTime(opts.clock, opts.memory, opts.tscHz ?? 1e9, opts.wallclockBaseNs ?? 0,
+      opts.systemTimeBaseNs ?? 0);
     this.console = new HvConsole(opts.consoleSink);
     this.trace = new TraceBuffer(() => this.time.now());
     this.mm = new Mm(opts.memory, { reservedLowFrames: opts.reservedLowFrames ?? 256 });
     this.mm.onDomainEmpty = (domid) => this._domainFreed(domid);
     this.m2p = new M2p(this.mm);
     this.pv = new PvArch(this);
+    // A virtual clock's time is the guests' retired instructions (plus idle skips).
+    if (opts.clock instanceof VirtualClock) opts.clock.attach(this.pv);
     this.pageTypes = new PageTypes(this.mm, this.pv.pageTypeHooks());
     this.evtBits = new Evtchn2l(opts.memory, {
       kick: (v) => this.vcpuKick(v),
@@ -155,6 +161,27 @@ export class Xen {
     }
     this.time.updateWallclock(d);
     this.console.printk(`d${id}: created (${d.kind}${d.privileged ? ', privileged' : ''})`);
+    return d;
+  }
+
+  /**
+   * Build a native domain (dom0, a driver domain): `ramPages` frames at pfns 0.., one vCPU
+   * (never scheduled: its "code" is the host's), unpaused. Returns it or -errno.
+   */
+  createNativeDomain(domid: number, ramPages: number, privileged: boolean): Domain | number {
+    const d = this.createDomain({ kind: 'native', privileged }, domid);
+    if (typeof d === 'number') return d;
+    d.native = new NativeDomain(this.mem);
+    d.maxPages = ramPages;
+    let rc = d.native.allocRam(this, d, ramPages);
+    if (rc === 0) rc = this.setMaxVcpus(d, 1);
+    if (rc !== 0) {
+      this.destroyDomain(d);
+      return rc;
+    }
+    const v = d.vcpus[0]!; // SAFETY: setMaxVcpus(d, 1) succeeded
+    v.pauseFlags &= ~VPF_down;
+    this.unpauseDomain(d);
     return d;
   }
 
@@ -280,6 +307,7 @@ export class Xen {
     if (prev !== null) this.pv.switchOut(prev, now);
     if (next !== null) {
       this.time.updateVcpuTime(next);
+      this.vcpuTimers.periodicWork(next);
       this.pv.switchIn(next, now);
     }
   }
@@ -289,7 +317,8 @@ export class Xen {
   /**
    * Run the machine for about `ns` of system time (or until nothing is runnable and no
    * timer is due within it). Returns the system time reached. With a virtual clock, idle
-   * periods advance the clock to the next timer.
+   * periods advance the clock to the next timer. Returns early when a native domain has
+   * an upcall to run (the caller runs it, runNativeUpcalls, and calls again).
    */
   runFor(ns: number): number {
     const end = this.time.now() + ns;
@@ -297,12 +326,16 @@ export class Xen {
       let now = this.time.now();
       this.timers.fireExpired(now);
       if (now >= end) return now;
+      // A native domain (dom0) has events due: the host runs it, then calls again.
+      if (this.pv.nativePending.size > 0 && now >= this.pv.nativeDeadline) return now;
       const v = this.sched.schedule(0);
       if (v === null) {
+        // Idle: dom0 runs its pending work now rather than the clock jumping past it.
+        if (this.pv.nativePending.size > 0) return now;
         const next = Math.min(this.timers.nextDeadline(), end);
         if (!(this.clock instanceof VirtualClock)) return now;
         if (next === Infinity) return now;
-        this.clock.advanceTo(next);
+        this.time.advanceTo(next);
         now = this.time.now();
         if (now >= end && this.timers.nextDeadline() > now) return now;
         continue;
@@ -312,9 +345,12 @@ export class Xen {
     }
   }
 
-  /** True if some domain can still run (not all shut down / blocked forever). */
+  /** True if some guest vCPU can run (native domains' code is the host's, not counted). */
   hasRunnable(): boolean {
-    for (const d of this._domains.values()) for (const v of d.vcpus) if (v && v.runnable()) return true;
+    for (const d of this._domains.values()) {
+      if (d.kind === 'native') continue;
+      for (const v of d.vcpus) if (v && v.runnable()) return true;
+    }
     return false;
   }
 }

@@ -27,12 +27,15 @@ import {
 } from '../../abi/domctl.ts';
 import { XEN_SYSCTL_physinfo, XEN_SYSCTL_readconsole } from '../../abi/sysctl.ts';
 import {
-  EVTCHNOP_alloc_unbound, EVTCHNOP_bind_interdomain, EVTCHNOP_close, EVTCHNOP_send, EVTCHNOP_unmask,
+  EVTCHNOP_alloc_unbound, EVTCHNOP_bind_interdomain, EVTCHNOP_bind_virq, EVTCHNOP_close, EVTCHNOP_send, EVTCHNOP_unmask,
 } from '../../abi/event_channel.ts';
 import {
   XENMAPSPACE_gmfn_foreign, XENMAPSPACE_shared_info, XENMEM_add_to_physmap, XENMEM_add_to_physmap_batch,
-  XENMEM_populate_physmap, XENMEM_remove_from_physmap,
+  XENMEM_populate_physmap, XENMEM_remove_from_physmap, XENMEM_set_memory_map,
 } from '../../abi/memory.ts';
+
+/** e820 type of usable RAM. */
+const E820_RAM = 1;
 import { EINVAL, ENOMEM } from '../../abi/errno.ts';
 import type { HypercallPort } from './port.ts';
 
@@ -61,8 +64,11 @@ export class XcError extends Error {
   }
 }
 
+/** Scratch starts past page 0, so no argument ever has the (NULL) address 0. */
+const SCRATCH_BASE = 4096;
+
 export class Xc {
-  private _scratchTop = 0;
+  private _scratchTop = SCRATCH_BASE;
   private _foreignNext = FOREIGN_BASE;
   private readonly _freeRuns: Array<[number, number]> = [];
 
@@ -295,6 +301,27 @@ export class Xc {
     });
   }
 
+  /**
+   * xc_domain_set_memmap_limit: give a PV domain a one-entry memory map, RAM from 0 to
+   * `kb` KiB (what XENMEM_memory_map then returns to it).
+   */
+  setMemmapLimit(domid: number, kb: number): number {
+    return this.withScratch(() => {
+      const bytes = kb * 1024;
+      const entry = this.struct(20, (v) => {
+        v.setUint32(8, bytes % 0x100000000, true);
+        v.setUint32(12, Math.floor(bytes / 0x100000000), true);
+        v.setUint32(16, E820_RAM, true);
+      });
+      const fmap = this.struct(12, (v) => {
+        v.setUint16(0, domid, true);
+        v.setUint32(4, 1, true);
+        v.setUint32(8, entry, true);
+      });
+      return this.port.hypercall(__HYPERVISOR_memory_op, XENMEM_set_memory_map, fmap);
+    });
+  }
+
   /** Reserve `n` contiguous pseudo-physical frames for foreign mappings. */
   allocForeignPfns(n: number): number {
     for (let i = 0; i < this._freeRuns.length; i++) {
@@ -400,6 +427,14 @@ export class Xc {
     return this._evtchn(EVTCHNOP_bind_interdomain, 12, (v) => {
       v.setUint16(0, remoteDom, true);
       v.setUint32(4, remotePort, true);
+    }, 8);
+  }
+
+  /** Bind global/per-vCPU VIRQ `virq` on vCPU `vcpu`; returns the port or -errno. */
+  bindVirq(virq: number, vcpu = 0): number {
+    return this._evtchn(EVTCHNOP_bind_virq, 12, (v) => {
+      v.setUint32(0, virq, true);
+      v.setUint32(4, vcpu, true);
     }, 8);
   }
 

@@ -44,6 +44,8 @@ export const MAXMEM_SLACK_KB = 1024;
 export interface PvBuildOptions {
   readonly kernel: Uint8Array;
   readonly memoryMiB: number;
+  /** Memory limit (MiB, default memoryMiB): max_mem is this plus MAXMEM_SLACK_KB. */
+  readonly maxmemMiB?: number;
   readonly vcpus?: number;
   readonly cmdline?: string;
   /** Domain that serves the console and xenstore (dom0). */
@@ -79,12 +81,23 @@ export interface BuiltDomain {
 const MB2 = 0x200000;
 const GB = 0x40000000;
 
-/** Page-table frames needed to map [start, end) with PAE: 1 L3, L2s per GiB (+ slot 3), L1s per 2 MiB. */
+/**
+ * The GiB slots (L3 entries) that get an L2 when mapping [start, end): libxc maps every
+ * GiB the region touches and, when the region ends below 3 GiB, every GiB up to slot 3
+ * ("PAE: extra l2 page table for l3#3"), so Xen's slot-3 L2 always exists.
+ */
+export function paeL2Slots(start: number, end: number): number[] {
+  const g0 = Math.floor(start / GB);
+  const g1 = end - 1 < 0xc0000000 ? 3 : Math.floor((end - 1) / GB);
+  const out: number[] = [];
+  for (let g = g0; g <= g1; g++) out.push(g);
+  return out;
+}
+
+/** Page-table frames needed to map [start, end) with PAE: 1 L3, the L2s, one L1 per 2 MiB. */
 export function countPaeTables(start: number, end: number): number {
   const l1 = Math.floor((end - 1) / MB2) - Math.floor(start / MB2) + 1;
-  const g0 = Math.floor(start / GB), g1 = Math.floor((end - 1) / GB);
-  const l2 = g1 - g0 + 1 + (g1 < 3 ? 1 : 0);
-  return 1 + l2 + l1;
+  return 1 + paeL2Slots(start, end).length + l1;
 }
 
 /** The boot layout after a kernel image ending at `kend` (page-rounded), for nrPages of RAM. */
@@ -104,7 +117,8 @@ export function planLayout(virtBase: number, kend: number, nrPages: number): PvD
   let bootEnd = 0;
   for (let guard = 0; guard < 64; guard++) {
     const stackEnd = ptVa + tables * 4096 + PV_BOOT_STACK_PAGES * 4096;
-    bootEnd = Math.ceil((stackEnd + PV_BOOT_SLACK_PAGES * 4096 - virtBase) / PV_BOOT_REGION_ALIGN) * PV_BOOT_REGION_ALIGN + virtBase;
+    // libxc: round_up(end, 4 MiB - 1) + 1, i.e. the next 4 MiB boundary strictly above.
+    bootEnd = (Math.floor((stackEnd + PV_BOOT_SLACK_PAGES * 4096) / PV_BOOT_REGION_ALIGN) + 1) * PV_BOOT_REGION_ALIGN;
     const need = countPaeTables(virtBase, bootEnd);
     if (need === tables) break;
     tables = need;
@@ -139,7 +153,9 @@ export function buildPvDomain(xc: Xc, opts: PvBuildOptions): BuiltDomain {
 function construct(xc: Xc, domid: number, kernel: XenKernelInfo, layout: PvDomainLayout, opts: PvBuildOptions,
   backend: number): BuiltDomain {
   const { virtBase, nrPages } = layout;
-  check(xc.setMaxMem(domid, nrPages * 4 + MAXMEM_SLACK_KB), 'max_mem');
+  check(xc.setMaxMem(domid, (opts.maxmemMiB ?? opts.memoryMiB) * 1024 + MAXMEM_SLACK_KB), 'max_mem');
+  // libxl__build_pre: the PV memory map is RAM up to maxmem.
+  check(xc.setMemmapLimit(domid, (opts.maxmemMiB ?? opts.memoryMiB) * 1024), 'memory map');
   // RAM: PFNs 0..nrPages-1, in 2 MiB extents where aligned (fewer, bigger allocations).
   const p2m: number[] = [];
   for (let pfn = 0; pfn < nrPages;) {
@@ -232,10 +248,7 @@ function construct(xc: Xc, domid: number, kernel: XenKernelInfo, layout: PvDomai
 function writePageTables(map: ForeignMap, layout: PvDomainLayout, p2m: readonly number[]): void {
   const { virtBase, bootEnd, ptVa, nrPtFrames } = layout;
   const pfnOf = (va: number): number => Math.floor((va - virtBase) / 4096);
-  const g0 = Math.floor(virtBase / GB), g1 = Math.floor((bootEnd - 1) / GB);
-  const l2Gigs: number[] = [];
-  for (let g = g0; g <= g1; g++) l2Gigs.push(g);
-  if (!l2Gigs.includes(3)) l2Gigs.push(3);
+  const l2Gigs = paeL2Slots(virtBase, bootEnd);
   const firstL1 = Math.floor(virtBase / MB2);
   const nL1 = Math.floor((bootEnd - 1) / MB2) - firstL1 + 1;
   if (1 + l2Gigs.length + nL1 !== nrPtFrames) throw new BuildError('page-table count mismatch');

@@ -4,13 +4,16 @@
  * (event-channels.md §2-§7). The compat form passes a pointer to {cmd; union} and Xen
  * runs the command with its argument at pointer + 4.
  *
- * FIFO commands (init_control, expand_array, set_priority) return -ENOSYS: tsxen offers
- * the 2-level ABI only, a valid 3.x-faithful choice guests fall back from.
+ * FIFO: tsxen offers the 2-level ABI only. init_control returns -ENOSYS (guests fall back
+ * to 2-level on any error; a real Xen 4.17 would accept it); expand_array and set_priority
+ * answer as Xen 4.17 does for a domain on the 2-level ABI (-EOPNOTSUPP; -EINVAL for a bad
+ * port, else -ENOSYS).
  */
-import { EFAULT, EINVAL, ENOSYS, EPERM } from '../../abi/errno.ts';
+import { EFAULT, EINVAL, ENOSYS, EOPNOTSUPP, EPERM } from '../../abi/errno.ts';
 import {
   EVTCHNOP_alloc_unbound, EVTCHNOP_bind_interdomain, EVTCHNOP_bind_ipi, EVTCHNOP_bind_pirq, EVTCHNOP_bind_vcpu,
-  EVTCHNOP_bind_virq, EVTCHNOP_close, EVTCHNOP_reset, EVTCHNOP_send, EVTCHNOP_status, EVTCHNOP_unmask,
+  EVTCHNOP_bind_virq, EVTCHNOP_close, EVTCHNOP_expand_array, EVTCHNOP_init_control, EVTCHNOP_reset, EVTCHNOP_send,
+  EVTCHNOP_set_priority, EVTCHNOP_status, EVTCHNOP_unmask,
 } from '../../abi/event_channel.ts';
 import type { Xen } from '../xen.ts';
 import type { Vcpu } from './vcpu.ts';
@@ -19,7 +22,8 @@ import { guestOf } from './kernel.ts';
 const SIZES: Readonly<Record<number, number>> = {
   [EVTCHNOP_bind_interdomain]: 12, [EVTCHNOP_bind_virq]: 12, [EVTCHNOP_bind_pirq]: 12, [EVTCHNOP_close]: 4,
   [EVTCHNOP_send]: 4, [EVTCHNOP_status]: 24, [EVTCHNOP_alloc_unbound]: 8, [EVTCHNOP_bind_ipi]: 8,
-  [EVTCHNOP_bind_vcpu]: 8, [EVTCHNOP_unmask]: 4, [EVTCHNOP_reset]: 2,
+  [EVTCHNOP_bind_vcpu]: 8, [EVTCHNOP_unmask]: 4, [EVTCHNOP_reset]: 2, [EVTCHNOP_init_control]: 16,
+  [EVTCHNOP_expand_array]: 8, [EVTCHNOP_set_priority]: 8,
 };
 
 export function doEventChannelOp(xen: Xen, v: Vcpu, cmd: number, arg: number): number {
@@ -73,6 +77,10 @@ export function doEventChannelOp(xen: Xen, v: Vcpu, cmd: number, arg: number): n
       return ev.unmask(d, a.getUint32(0, true));
     case EVTCHNOP_reset:
       return ev.reset(d, a.getUint16(0, true));
+    case EVTCHNOP_expand_array:
+      return -EOPNOTSUPP;
+    case EVTCHNOP_set_priority:
+      return d.evtchn !== null && d.evtchn.portValid(a.getUint32(0, true)) ? -ENOSYS : -EINVAL;
     default:
       return -ENOSYS;
   }

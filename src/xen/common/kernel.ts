@@ -19,7 +19,7 @@ import {
 } from '../../abi/version.ts';
 import {
   XENFEAT_dom0, XENFEAT_gnttab_map_avail_bits, XENFEAT_highmem_assist, XENFEAT_memory_op_vnode_supported,
-  XENFEAT_mmu_pt_update_preserve_ad, XENFEAT_not_direct_mapped, XENFEAT_pae_pgdir_above_4gb,
+  XENFEAT_mmu_pt_update_preserve_ad, XENFEAT_not_direct_mapped, XENFEAT_direct_mapped, XENFEAT_pae_pgdir_above_4gb,
 } from '../../abi/features.ts';
 import { HYPERVISOR_VIRT_START } from '../../abi/arch_x86_32.ts';
 import { VMASST_CMD_disable, VMASST_CMD_enable, VMASST_TYPE_pae_extended_cr3 } from '../../abi/xen.ts';
@@ -41,7 +41,10 @@ export const VMASST_VALID_PV32 = 0x3f;
 
 /** The feature submap a domain sees (XENVER_get_features, submap 0). */
 export function featureSubmap(d: Domain): number {
-  let m = (1 << XENFEAT_memory_op_vnode_supported) | (1 << XENFEAT_not_direct_mapped);
+  // PV domains are not translated: their frames are direct mapped (Xen 4.17's rule:
+  // !paging_mode_translate(d) || is_domain_direct_mapped(d)).
+  let m = (1 << XENFEAT_memory_op_vnode_supported) |
+    (d.kind === 'pv' ? 1 << XENFEAT_direct_mapped : 1 << XENFEAT_not_direct_mapped);
   if ((d.vmAssist & (1 << VMASST_TYPE_pae_extended_cr3)) !== 0) m |= 1 << XENFEAT_pae_pgdir_above_4gb;
   if (d.kind !== 'hvm') {
     m |= (1 << XENFEAT_mmu_pt_update_preserve_ad) | (1 << XENFEAT_highmem_assist) | (1 << XENFEAT_gnttab_map_avail_bits);

@@ -23,13 +23,13 @@ import {
   XENMEM_maximum_reservation, XENMEM_memory_map, XENMEM_populate_physmap, XENMEM_remove_from_physmap,
   XENMEM_set_memory_map, XENMEMF_get_address_bits,
 } from '../../abi/memory.ts';
-import { DOMID_SELF } from '../../abi/xen.ts';
+import { DOMID_SELF, SHARED_INFO_ARCH_MAX_PFN } from '../../abi/xen.ts';
 import { HYPERVISOR_VIRT_START, MACH2PHYS_COMPAT_VIRT_END } from '../../abi/arch_x86_32.ts';
 import type { Xen } from '../xen.ts';
 import type { Vcpu } from './vcpu.ts';
 import type { Domain } from './domain.ts';
 import { guestOf } from './kernel.ts';
-import { PGT_pinned } from '../mm/frame_table.ts';
+import { PGC_special } from '../mm/frame_table.ts';
 import { INVALID_M2P_ENTRY } from '../arch/x86/mm/m2p.ts';
 
 /** Largest extent order a domU may ask for (CONFIG_DOMU_MAX_ORDER); control domains more. */
@@ -67,11 +67,15 @@ export function guestRemovePage(xen: Xen, d: Domain, gmfn: number): number {
   const ft = xen.mm.ft;
   if (!ft.valid(gmfn)) return -EINVAL;
   if (!xen.mm.getPage(gmfn, d.domid)) return -ENXIO;
-  xen.m2p.set(gmfn, INVALID_M2P_ENTRY);
-  if ((ft.typeInfo[gmfn]! & PGT_pinned) !== 0) {
-    ft.typeInfo[gmfn]! &= ~PGT_pinned;
-    xen.pageTypes.putPageAndType(gmfn);
+  if ((ft.flags[gmfn]! & PGC_special) !== 0) {
+    // Xen's own page shared with the guest (shared_info): Xen accepts the request, but
+    // the frame stays Xen's and keeps working (it is not the guest's memory).
+    xen.mm.putPage(gmfn);
+    return 0;
   }
+  // Xen 4.17 only drops the allocation reference: a pinned table or a mapped frame stays
+  // allocated (and counted in tot_pages) until its last reference goes.
+  xen.m2p.set(gmfn, INVALID_M2P_ENTRY);
   xen.mm.dropAllocation(gmfn);
   xen.mm.putPage(gmfn);
   return 0;
@@ -150,7 +154,10 @@ export function doMemoryOp(xen: Xen, v: Vcpu, cmd: number, arg: number): number 
       if (d !== caller && !caller.privileged) return -EPERM;
       if (op === XENMEM_current_reservation) return d.totPages;
       if (op === XENMEM_maximum_reservation) return d.maxPages;
-      return d.native !== null ? d.native.maxGpfn() : xen.mm.frames - 1;
+      if (d.native !== null) return d.native.maxGpfn();
+      // PV: from shared_info.arch.max_pfn, which the guest maintains (it is a count).
+      const maxPfn = xen.mem.view.getUint32(d.sharedInfoMfn * 4096 + SHARED_INFO_ARCH_MAX_PFN, true);
+      return (maxPfn === 0 ? 1 : maxPfn) - 1;
     }
     case XENMEM_memory_map: {
       const r = xen.scratch.readStruct(mem, arg, 8);

@@ -14,7 +14,7 @@
  *  - mul/shift come from Xen's set_time_scale: the tick rate is normalised into
  *    (1e9, 2e9] by the shift, mul = (1e9 << 32) / normalised rate (fits u32).
  */
-import type { Clock } from '../../hw/clock.ts';
+import { VirtualClock, type Clock } from '../../hw/clock.ts';
 import {
   SHARED_INFO_ARCH_WC_SEC_HI, SHARED_INFO_WC_NSEC, SHARED_INFO_WC_SEC, SHARED_INFO_WC_VERSION,
   VCPU_INFO_TIME, VCPU_TIME_INFO_FLAGS, VCPU_TIME_INFO_SYSTEM_TIME, VCPU_TIME_INFO_TSC_SHIFT,
@@ -66,19 +66,33 @@ export class XenTime {
    * @param wallclockBaseNs ns since the Unix epoch at system time 0 (host supplied; fixed
    *   in tests so runs are reproducible).
    */
+  /**
+   * @param baseNs system time when the clock reads 0 (the host can start the machine "some
+   *   time after boot", as a real dom0 creates guests well after Xen started). The vCPUs'
+   *   TSC counts from system time 0 too (see tscOffset).
+   */
   constructor(readonly clock: Clock, mem: MachineMemory, readonly tscHz: number,
-    readonly wallclockBaseNs: number) {
+    readonly wallclockBaseNs: number, readonly baseNs = 0) {
     this.scale = timeScale(tscHz);
     this._view = mem.view;
+    this.tscOffset = Math.round(baseNs * (tscHz / 1e9));
   }
+
+  /** The TSC offset of every vCPU's CPU (TSC = ticks of the clock + this). */
+  readonly tscOffset: number;
 
   now(): number {
-    return this.clock.nowNs();
+    return this.clock.nowNs() + this.baseNs;
   }
 
-  /** The TSC a vCPU reads at system time `ns` (its CPU has no TSC offset). */
+  /** Idle skip of a virtual clock to system time `ns`. */
+  advanceTo(ns: number): void {
+    if (this.clock instanceof VirtualClock) this.clock.advanceTo(ns - this.baseNs);
+  }
+
+  /** The TSC a vCPU reads at system time `ns`. */
   tscAt(ns: number): number {
-    return Math.floor(ns * (this.tscHz / 1e9));
+    return Math.floor((ns - this.baseNs) * (this.tscHz / 1e9)) + this.tscOffset;
   }
 
   /** Refresh a vCPU's vcpu_time_info (update_vcpu_system_time). */

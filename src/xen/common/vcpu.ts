@@ -54,6 +54,8 @@ export class Vcpu {
   singleshot: Timer | null = null;
   periodic: Timer | null = null;
   periodicPeriodNs = 0;
+  /** System time of the last periodic tick (vcpu_periodic_timer_work). */
+  periodicLastEvent = 0;
   /** SCHEDOP_poll: ports being polled (null when not polling) and its timeout timer. */
   pollPorts: Int32Array | null = null;
   pollTimer: Timer | null = null;

@@ -3,7 +3,8 @@
  * hypervisor's TimerQueue:
  *   singleshot  set_timer_op / VCPUOP_set_singleshot_timer: one absolute deadline; on
  *               expiry VIRQ_TIMER is raised on the vCPU.
- *   periodic    VCPUOP_set_periodic_timer: VIRQ_TIMER every period.
+ *   periodic    VIRQ_TIMER every period (10 ms by default; VCPUOP_set/stop_periodic_timer),
+ *               re-checked whenever the vCPU is scheduled in, as Xen does.
  *   poll        SCHEDOP_poll's timeout: wakes the vCPU (the poll returns 0 either way).
  * Raising the VIRQ sets the port pending, which kicks a blocked vCPU awake.
  */
@@ -12,30 +13,53 @@ import { Timer } from './timer.ts';
 import type { Vcpu } from './vcpu.ts';
 import type { Xen } from '../xen.ts';
 
+/** Xen's default period of a vCPU's periodic timer (10 ms, 100 Hz). */
+export const DEFAULT_PERIODIC_NS = 10_000_000;
+
 export class VcpuTimers {
   constructor(private readonly _xen: Xen) {}
 
   init(v: Vcpu): void {
     v.singleshot = new Timer(() => this._xen.evtchn.sendVcpuVirq(v, VIRQ_TIMER), `${v}.singleshot`);
-    v.periodic = new Timer((now) => {
-      this._xen.evtchn.sendVcpuVirq(v, VIRQ_TIMER);
-      if (v.periodicPeriodNs > 0) this._xen.timers.set(v.periodic!, now + v.periodicPeriodNs);
-    }, `${v}.periodic`);
+    v.periodic = new Timer(() => this.periodicWork(v), `${v}.periodic`);
+    // Every guest vCPU starts with Xen's default 10 ms periodic VIRQ_TIMER.
+    if (v.domain.kind !== 'native') v.periodicPeriodNs = DEFAULT_PERIODIC_NS;
     v.pollTimer = new Timer(() => this.pollWake(v), `${v}.poll`);
   }
 
-  /** Arm the singleshot timer at absolute `deadline` (0 = stop). */
+  /** Arm the singleshot timer at absolute `deadline` (0 = stop); a past one fires now. */
   setSingleshot(v: Vcpu, deadline: number): void {
     if (v.singleshot === null) return;
-    if (deadline === 0) this._xen.timers.stop(v.singleshot);
+    this._xen.timers.stop(v.singleshot);
+    if (deadline === 0) return;
+    if (deadline <= this._xen.time.now()) this._xen.evtchn.sendVcpuVirq(v, VIRQ_TIMER);
     else this._xen.timers.set(v.singleshot, deadline);
   }
 
+  /** vcpu_set_periodic_timer: period in ns (0 = off), counted from now. */
   setPeriodic(v: Vcpu, periodNs: number): void {
     if (v.periodic === null) return;
+    const now = this._xen.time.now();
     v.periodicPeriodNs = periodNs;
-    if (periodNs === 0) this._xen.timers.stop(v.periodic);
-    else this._xen.timers.set(v.periodic, this._xen.time.now() + periodNs);
+    if (periodNs !== 0) v.periodicLastEvent = now;
+    this._xen.timers.stop(v.periodic);
+    if (periodNs !== 0 && v.running) this._xen.timers.set(v.periodic, now + periodNs);
+  }
+
+  /**
+   * vcpu_periodic_timer_work: on the timer and whenever the vCPU is scheduled in, send the
+   * tick if a period has passed since the last one, and arm the next.
+   */
+  periodicWork(v: Vcpu): void {
+    if (v.periodic === null || v.periodicPeriodNs === 0) return;
+    const now = this._xen.time.now();
+    let next = v.periodicLastEvent + v.periodicPeriodNs;
+    if (now >= next) {
+      this._xen.evtchn.sendVcpuVirq(v, VIRQ_TIMER);
+      v.periodicLastEvent = now;
+      next = now + v.periodicPeriodNs;
+    }
+    this._xen.timers.set(v.periodic, next);
   }
 
   /** Start polling `ports` (blocked until one is pending or the timeout). */

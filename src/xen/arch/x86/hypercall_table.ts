@@ -3,7 +3,7 @@
  * Handlers of PV-only hypercalls are wrapped so a native (auto-translated) caller gets
  * -ENOSYS, as an HVM/PVH domain does on Xen. Numbers with no entry return -ENOSYS.
  */
-import { EACCES, EFAULT, EINVAL, ENOSYS, EOPNOTSUPP, EPERM } from '../../../abi/errno.ts';
+import { EACCES, EFAULT, EINVAL, ENODEV, ENOENT, ENOSYS, EOPNOTSUPP, EPERM } from '../../../abi/errno.ts';
 import {
   __HYPERVISOR_arch_0, __HYPERVISOR_callback_op, __HYPERVISOR_console_io, __HYPERVISOR_domctl,
   __HYPERVISOR_event_channel_op, __HYPERVISOR_event_channel_op_compat, __HYPERVISOR_fpu_taskswitch,
@@ -14,7 +14,7 @@ import {
   __HYPERVISOR_set_debugreg, __HYPERVISOR_set_gdt, __HYPERVISOR_set_timer_op, __HYPERVISOR_set_trap_table,
   __HYPERVISOR_stack_switch, __HYPERVISOR_sysctl, __HYPERVISOR_update_descriptor, __HYPERVISOR_update_va_mapping,
   __HYPERVISOR_update_va_mapping_otherdomain, __HYPERVISOR_vcpu_op, __HYPERVISOR_vm_assist,
-  __HYPERVISOR_xen_version, __HYPERVISOR_xenoprof_op, __HYPERVISOR_xsm_op, MMUEXT_PIN_L1_TABLE,
+  __HYPERVISOR_hypfs_op, __HYPERVISOR_xen_version, __HYPERVISOR_xenoprof_op, __HYPERVISOR_xsm_op, MMUEXT_PIN_L1_TABLE,
   MMUEXT_UNPIN_TABLE, NR_hypercalls,
 } from '../../../abi/xen.ts';
 import { XENPF_INTERFACE_VERSION } from '../../../abi/platform.ts';
@@ -46,6 +46,32 @@ const doPlatformOp: HypercallFn = (xen, v, arg) => {
   if (h === null) return -EFAULT;
   if (h.getUint32(4, true) !== XENPF_INTERFACE_VERSION) return -EACCES;
   return v.domain.privileged ? -ENOSYS : -EPERM;
+};
+
+/** Highest xenoprof op (XENOPROF_last_op = XENOPROF_ibs_counter). */
+const XENOPROF_LAST_OP = 16;
+const SIZEOF_XENOPROF_INIT = 76;
+
+/**
+ * xenoprof_op as Debian's 4.17 build answers (it is built in): bad ops -EINVAL;
+ * XENOPROF_init reads its struct (-EFAULT) and then finds no profiling hardware
+ * (-ENODEV: the emulated CPU has no performance counters); the other ops need an
+ * initialised profiler and a primary profiling domain (-EPERM).
+ */
+const doXenoprofOp: HypercallFn = (xen, v, op, arg) => {
+  op |= 0;
+  if (op < 0 || op > XENOPROF_LAST_OP) return -EINVAL;
+  if (op !== 0) return -EPERM;
+  if (xen.scratch.readStruct(guestOf(v), arg, SIZEOF_XENOPROF_INIT) === null) return -EFAULT;
+  return -ENODEV;
+};
+
+/** hypfs_op: built in, for privileged domains only; this one exposes no entries. */
+const XEN_HYPFS_OP_get_version = 0;
+const XEN_HYPFS_VERSION = 1;
+const doHypfsOp: HypercallFn = (_xen, v, cmd) => {
+  if (!v.domain.privileged) return -EPERM;
+  return cmd === XEN_HYPFS_OP_get_version ? XEN_HYPFS_VERSION : -ENOENT;
 };
 
 const TABLE: Array<HypercallFn | null> = new Array<HypercallFn | null>(NR_hypercalls).fill(null);
@@ -87,7 +113,8 @@ TABLE[__HYPERVISOR_xsm_op] = () => -ENOSYS;
 TABLE[__HYPERVISOR_nmi_op] = pvOnly((x, v, a1, a2) => doNmiOp(x, v, a1, a2));
 TABLE[__HYPERVISOR_sched_op] = (x, v, a1, a2) => doSchedOp(x, v, a1, a2);
 TABLE[__HYPERVISOR_callback_op] = pvOnly((x, v, a1, a2) => doCallbackOp(x, v, a1, a2));
-TABLE[__HYPERVISOR_xenoprof_op] = () => -ENOSYS;
+TABLE[__HYPERVISOR_xenoprof_op] = doXenoprofOp;
+TABLE[__HYPERVISOR_hypfs_op] = doHypfsOp;
 TABLE[__HYPERVISOR_event_channel_op] = (x, v, a1, a2) => doEventChannelOp(x, v, a1, a2);
 TABLE[__HYPERVISOR_physdev_op] = (x, v, a1, a2) => doPhysdevOp(x, v, a1, a2);
 TABLE[__HYPERVISOR_hvm_op] = (_x, v) => (v.domain.kind === 'hvm' ? -ENOSYS : -EINVAL);

@@ -249,6 +249,7 @@ export class NativePort {
 /** Run the upcalls of native vCPUs kicked since the last call (the host's event loop). */
 export function runNativeUpcalls(xen: Xen): number {
   const pending = xen.pv.nativePending;
+  xen.pv.nativeDeadline = Infinity;
   let n = 0;
   while (pending.size > 0) {
     const v: Vcpu = pending.values().next().value!; // SAFETY: size > 0

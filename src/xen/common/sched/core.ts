@@ -54,6 +54,11 @@ export class SchedCore {
   /** Re-establish the queueing invariant for `v` after any state change. */
   update(v: Vcpu): void {
     const now = this._now();
+    if (v.domain.kind === 'native') {
+      // The host runs native vCPUs' code itself: never queued, "running" while runnable.
+      v.setRunstate(v.runnable() ? RUNSTATE_running : v.idleState(), now);
+      return;
+    }
     if (v.running) {
       if (!v.runnable()) {
         this.preempt[v.processor] = true;

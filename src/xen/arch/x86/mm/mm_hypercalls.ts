@@ -49,21 +49,37 @@ function targetOk(d: Domain, target: number): boolean {
 
 // ---- mmu_update ----------------------------------------------------------------------------------
 
+/** Bit 31 of a count: the call continues a preempted one (xen.h MMU_UPDATE_PREEMPTED). */
+const MMU_UPDATE_PREEMPTED = 0x80000000 | 0;
+
 export function doMmuUpdate(xen: Xen, v: Vcpu, reqs: number, count: number, pdone: number, foreigndom: number): number {
   const d = v.domain;
   const mem = guestOf(v);
-  if (count >= 0x80000000 || !PvGuestMemory.ok(reqs, count * 16)) return -EFAULT;
   let i = 0;
   let rc = 0;
+  // A count with MMU_UPDATE_PREEMPTED continues an earlier call: done so far is in *pdone.
+  let done0 = 0;
+  if ((count & MMU_UPDATE_PREEMPTED) !== 0) {
+    count &= ~MMU_UPDATE_PREEMPTED;
+    if (pdone !== 0) done0 = xen.scratch.readU32(mem, pdone) ?? 0;
+  }
+  // Every outcome past this point reports done (Xen's "out:" path), errors included.
   const finish = (): number => {
-    if (pdone !== 0) xen.scratch.writeU32(mem, pdone, i);
+    if (pdone !== 0) xen.scratch.writeU32(mem, pdone, (done0 + i) >>> 0);
     return rc;
   };
+  if (!PvGuestMemory.ok(reqs, count * 16)) {
+    rc = -EFAULT;
+    return finish();
+  }
   let ptOwner = d;
   const ptDom = foreigndom >>> 16;
   if (ptDom !== 0) {
     const o = xen.domain(ptDom - 1);
-    if (o === undefined) return -ESRCH;
+    if (o === undefined) {
+      rc = -ESRCH;
+      return finish();
+    }
     if (o !== d && o.vcpu(0) === null) {
       rc = -EINVAL;
       return finish();
@@ -200,7 +216,14 @@ function pinType(cmd: number): number {
 export function doMmuextOp(xen: Xen, v: Vcpu, ops: number, count: number, pdone: number, foreigndom: number): number {
   const d = v.domain;
   const mem = guestOf(v);
-  if (count >= 0x80000000 || !PvGuestMemory.ok(ops, count * 12)) return -EFAULT;
+  // The old_guest_table continuation form: Xen hands back foreigndom.
+  if ((count | 0) === MMU_UPDATE_PREEMPTED && ops === 0) return foreigndom | 0;
+  let done0 = 0;
+  if ((count & MMU_UPDATE_PREEMPTED) !== 0) {
+    count &= ~MMU_UPDATE_PREEMPTED;
+    if (pdone !== 0) done0 = xen.scratch.readU32(mem, pdone) ?? 0;
+  }
+  if (!PvGuestMemory.ok(ops, count * 12)) return -EFAULT;
   const pg = pgOwner(xen, d, foreigndom & 0xffff);
   if (pg < 0) return -ESRCH;
   const pgDom = pg === DOMID_IO || pg === DOMID_XEN ? undefined : xen.domain(pg);
@@ -353,7 +376,7 @@ export function doMmuextOp(xen: Xen, v: Vcpu, ops: number, count: number, pdone:
     }
     if (rc !== 0) break;
   }
-  if (pdone !== 0) xen.scratch.writeU32(mem, pdone, i);
+  if (pdone !== 0) xen.scratch.writeU32(mem, pdone, (done0 + i) >>> 0);
   return rc;
 }
 

@@ -11,10 +11,11 @@
  * "Flags" are Xen's 24-bit get_pte_flags() view: entry bits 0-11 and 52-63 packed as
  * bits 0-11 and 12-23 (NX = bit 23). Disallow masks are in that view.
  *
- * Divergence from Xen 4.17 (documented in docs/xen.md): a 64-bit Xen accepts the software
- * bits 52-61 in a 32-bit guest's L1/L2 entries because its hardware walks 4-level tables
- * where they are ignored. tsxen's PV guests run on a PAE CPU, where those bits are reserved
- * and would fault on every access, so they are refused here (-EINVAL) like 32-bit Xen did.
+ * As on a 64-bit Xen 4.17 release build, the software bits 52-62 are allowed in a 32-bit
+ * guest's L1 and L2 entries (Xen's hardware walks them with long-mode paging, where they
+ * are ignored; _PAGE_GNTTAB is 0 outside debug builds) and refused in its L3 entries.
+ * The emulated CPU must ignore them too (docs/cpu.md, requests from the hypervisor): on a
+ * bare PAE walk they are reserved.
  */
 
 export const _PAGE_PRESENT = 0x001;
@@ -30,14 +31,17 @@ export const _PAGE_GLOBAL = 0x100;
 export const _PAGE_AVAIL = 0xe00;
 /** Flag-view bit 23: entry bit 63. */
 export const _PAGE_NX_BIT = 1 << 23;
-/** Flag-view bit 22: entry bit 62, Xen's marker for grant mappings (refused in guest PTEs). */
-export const _PAGE_GNTTAB = 1 << 22;
-/** Flag-view bits 12-21: entry bits 52-61 (software on x86-64, reserved on PAE; see above). */
-export const _PAGE_AVAIL_HIGH = 0x3ff000;
+/**
+ * Xen's marker for grant mappings in debug builds (flag-view bit 22, entry bit 62); a
+ * release build, which Debian's 4.17 is, defines it as 0, so guests may use bit 62.
+ */
+export const _PAGE_GNTTAB = 0;
+/** Flag-view bits 12-22: entry bits 52-62 (software bits under long-mode paging). */
+export const _PAGE_AVAIL_HIGH = 0x7ff000;
 export const PAGE_CACHE_ATTRS = _PAGE_PAT | _PAGE_PCD | _PAGE_PWT;
 
-/** PWT, PCD, PAT/PSE, G and the high software bits. */
-const BASE_DISALLOW = _PAGE_PWT | _PAGE_PCD | _PAGE_PSE | _PAGE_GLOBAL | _PAGE_AVAIL_HIGH;
+/** PWT, PCD, PAT/PSE, G (Xen x86-64's BASE_DISALLOW_MASK 0xFF800198 & ~_PAGE_NX). */
+const BASE_DISALLOW = _PAGE_PWT | _PAGE_PCD | _PAGE_PSE | _PAGE_GLOBAL;
 /** L1: Global is allowed (Xen 4.x), grant-marked entries are not; cache attributes only with I/O. */
 export const L1_DISALLOW_MASK = (BASE_DISALLOW | _PAGE_GNTTAB) & ~_PAGE_GLOBAL;
 /** L1 of a domain with I/O memory or port capabilities: cache attributes allowed. */

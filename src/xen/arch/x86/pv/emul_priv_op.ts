@@ -26,6 +26,7 @@ import {
   XEN_CPUID_FEAT1_MMU_PT_UPDATE_PRESERVE_AD, XEN_CPUID_FIRST_LEAF, XEN_CPUID_SIGNATURE_EBX, XEN_CPUID_SIGNATURE_ECX,
   XEN_CPUID_SIGNATURE_EDX, XEN_EMULATE_PREFIX_BYTES, XEN_HYPERCALL_MSR,
 } from '../../../../abi/arch_x86/cpuid.ts';
+import { pvFixupGuestCr4 } from './pv_arch.ts';
 import type { Xen } from '../../../xen.ts';
 import type { Vcpu } from '../../../common/vcpu.ts';
 import { XEN_MAJOR, XEN_MINOR } from '../../../common/kernel.ts';
@@ -54,9 +55,19 @@ function ioOkay(xen: Xen, v: Vcpu, port: number, bytes: number): boolean {
   return (mask & (((1 << bytes) - 1) << (port & 7))) === 0;
 }
 
-/** Port input for a PV guest: a granted port has no device behind it here, so all ones. */
-function ioRead(_v: Vcpu, _port: number, bytes: number): number {
+/**
+ * Port input for a PV guest (guest_io_read): CONFIG_ADDRESS (0xcf8, 32-bit) is the
+ * domain's virtual copy; everything else has no device behind it here, so all ones
+ * (CONFIG_DATA included: no PCI configuration space is passed through).
+ */
+function ioRead(v: Vcpu, port: number, bytes: number): number {
+  if (port === 0xcf8 && bytes === 4) return v.domain.pv!.pciCf8; // SAFETY: PV domain
   return bytes === 4 ? -1 : (1 << (bytes * 8)) - 1;
+}
+
+/** Port output (guest_io_write): only CONFIG_ADDRESS has an effect. */
+function ioWrite(v: Vcpu, port: number, bytes: number, val: number): void {
+  if (port === 0xcf8 && bytes === 4) v.domain.pv!.pciCf8 = val | 0; // SAFETY: PV domain
 }
 
 /** Emulate the instruction at CS:EIP after #GP(0); true if done (EIP advanced). */
@@ -98,6 +109,7 @@ export function emulatePrivilegedOp(xen: Xen, v: Vcpu): boolean {
       const bytes = (op & 1) === 0 ? 1 : opsize;
       const port = op <= 0xe7 ? insn[i++]! : r[Reg.EDX]! & 0xffff;
       if (!ioOkay(xen, v, port, bytes)) return false;
+      ioWrite(v, port, bytes, r[Reg.EAX]!);
       return done(i);
     }
     case 0x6c: case 0x6d: case 0x6e: case 0x6f: { // ins / outs: the ports have no device
@@ -171,7 +183,7 @@ export function emulatePrivilegedOp(xen: Xen, v: Vcpu): boolean {
             if (newGuestCr3(xen, v, xen_cr3_to_pfn(val)) !== 0) return false;
             return done(i);
           case 4:
-            p.vCr4 = val | 0;
+            p.vCr4 = pvFixupGuestCr4(val);
             return done(i);
           default:
             return false;

@@ -35,6 +35,15 @@ import { assert } from '../../../util/assert.ts';
 const CR0_PV = 0x80010033; // PG | WP | NE | ET | MP | PE
 const CR0_TS = 0x8;
 const CR4_PV = 0x20 | 0x80 | 0x200 | 0x400; // PAE | PGE | OSFXSR | OSXMMEXCPT
+/** CR4 bits a PV guest sees of Xen's own (PV_CR4_GUEST_VISIBLE_MASK: PAE MCE OSFXSR OSXMMEXCPT). */
+const PV_CR4_VISIBLE = CR4_PV & (0x20 | 0x40 | 0x200 | 0x400);
+/** CR4 bits under the guest's control that its CPUID policy allows (TSD, DE). */
+const PV_CR4_GUEST = 0x4 | 0x8;
+
+/** pv_fixup_guest_cr4: the CR4 a PV guest reads after writing `cr4`. */
+export function pvFixupGuestCr4(cr4: number): number {
+  return PV_CR4_VISIBLE | (cr4 & PV_CR4_GUEST);
+}
 
 export class PvArch {
   readonly maxVcpus = PV_MAX_VCPUS;
@@ -46,6 +55,16 @@ export class PvArch {
   private _runStart = 0;
   /** Native vCPUs with an upcall to deliver, drained by the host between slices. */
   readonly nativePending = new Set<Vcpu>();
+  /**
+   * System time by which the host must run the pending native upcalls (Infinity: none).
+   * Native domains model dom0 on its own pCPU: it reacts to an event after a short
+   * latency, not inside the guest's hypercall, so guests see backend replies as
+   * asynchronously as on real Xen (a console reply does not land between two guest
+   * instructions).
+   */
+  nativeDeadline = Infinity;
+  /** dom0's reaction time to an event (ns of system time). */
+  nativeLatencyNs = 50_000;
 
   constructor(readonly xen: Xen) {
     this.dt = new DescriptorTables(xen);
@@ -88,10 +107,12 @@ export class PvArch {
     }
     pv.perdomainL1 = l1;
     pv.pdptFrame = pdpt;
-    // Xen's L2 slots: the read-only M2P, then (slot 511) the per-domain area.
+    // Xen's L2 slots: the read-only M2P (supervisor only: the guest kernel in ring 1
+    // reads it, ring 3 faults, as with Xen's __PAGE_HYPERVISOR_RO), then (slot 511) the
+    // per-domain area.
     const m2pL1 = this.xen.m2p.l1Frames;
     for (let i = 0; i < m2pL1.length; i++) {
-      pv.xenSlots[i * 2] = (m2pL1[i]! * 4096) | _PAGE_PRESENT | 0x4 /* US */ | _PAGE_ACCESSED;
+      pv.xenSlots[i * 2] = (m2pL1[i]! * 4096) | _PAGE_PRESENT | _PAGE_ACCESSED;
     }
     const last = 511 - HYPERVISOR_L2_FIRST_SLOT_PAE;
     pv.xenSlots[last * 2] = (l1 * 4096) | _PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY;
@@ -118,7 +139,7 @@ export class PvArch {
     const p = v.pv!; // SAFETY: called for PV vCPUs only
     const cpu = p.cpu!; // SAFETY: PV vCPUs always have a CPU
     cpu.reset();
-    cpu.tscOffset = 0;
+    cpu.tscOffset = this.xen.time.tscOffset;
     cpu.controls.mode = ExecMode.PV;
     const dpl = cpu.controls.softIntDpl;
     dpl.fill(0);
@@ -199,6 +220,7 @@ export class PvArch {
 
   nativeKick(v: Vcpu): void {
     this.nativePending.add(v);
+    if (this.nativeDeadline === Infinity) this.nativeDeadline = this.xen.time.now() + this.nativeLatencyNs;
   }
 
   /** Run a PV vCPU for up to `budget` instructions (called by Xen.runFor). */

@@ -16,6 +16,7 @@ import {
   VGCF_failsafe_disables_events, VGCF_in_kernel, VGCF_online, xen_cr3_to_pfn, xen_pfn_to_cr3,
 } from '../../../../abi/arch_x86_32.ts';
 import { Reg, Seg } from '../../../../hw/cpu/regs.ts';
+import { pvFixupGuestCr4 } from './pv_arch.ts';
 import type { Xen } from '../../../xen.ts';
 import type { Vcpu } from '../../../common/vcpu.ts';
 import { VPF_down } from '../../../common/vcpu.ts';
@@ -89,7 +90,7 @@ export function setPvContext(xen: Xen, v: Vcpu, c: DataView): number {
   p.failsafeMasks = (flags & VGCF_failsafe_disables_events) !== 0;
   d.vmAssist = u32(O_VM_ASSIST);
   p.vTs = (u32(O_CTRLREG) & 8) !== 0;
-  p.vCr4 = u32(O_CTRLREG + 16);
+  p.vCr4 = pvFixupGuestCr4(u32(O_CTRLREG + 16));
   for (let i = 0; i < 8; i++) p.debugreg[i] = u32(O_DEBUGREG + i * 4) | 0;
   p.ldtBase = 0;
   p.ldtEnts = 0;

@@ -49,4 +49,6 @@ export class PvDomain {
   paeExtendedCr3 = true;
   /** Forced-emulation CPUID prefix accepted (Xen's pv_cpuid_emulation / "pv-emul-cpuid" policy). */
   forcedEmulation = false;
+  /** The domain's virtual PCI CONFIG_ADDRESS (port 0xcf8, 32-bit accesses; arch.pci_cf8). */
+  pciCf8 = 0;
 }

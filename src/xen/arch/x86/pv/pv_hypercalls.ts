@@ -14,7 +14,7 @@ import {
   CALLBACKTYPE_nmi, CALLBACKTYPE_syscall32, CALLBACKTYPE_sysenter,
 } from '../../../../abi/callback.ts';
 import { XENNMI_register_callback, XENNMI_unregister_callback } from '../../../../abi/nmi.ts';
-import { FIRST_RESERVED_GDT_ENTRY, FLAT_RING1_CS } from '../../../../abi/arch_x86_32.ts';
+import { FIRST_RESERVED_GDT_ENTRY, FLAT_RING1_CS, HYPERVISOR_VIRT_START } from '../../../../abi/arch_x86_32.ts';
 import { VMASST_TYPE_architectural_iopl } from '../../../../abi/xen.ts';
 import { Reg, Seg } from '../../../../hw/cpu/regs.ts';
 import type { Xen } from '../../../xen.ts';
@@ -173,6 +173,8 @@ export function doSetDebugreg(_xen: Xen, v: Vcpu, reg: number, value: number): n
   const de = (p.vCr4 & 8) !== 0;
   switch (reg) {
     case 0: case 1: case 2: case 3:
+      // Breakpoints only on guest addresses (access_ok below the hypervisor area).
+      if ((value >>> 0) + 4 > HYPERVISOR_VIRT_START) return -EPERM;
       p.debugreg[reg] = value | 0;
       cpu.dr[reg] = value | 0;
       return 0;
@@ -187,8 +189,10 @@ export function doSetDebugreg(_xen: Xen, v: Vcpu, reg: number, value: number): n
       if (de) return -ENODEV;
       // falls through
     case 7:
-      // I/O breakpoints (R/W = 10b) need CR4.DE, which a PV guest cannot set here.
-      for (let i = 16; i < 32; i += 4) if (((value >>> i) & 3) === 2 && (value & (3 << ((i - 16) >>> 1))) !== 0) return -EPERM;
+      // Enabled I/O breakpoints (R/W = 10b) need the guest's CR4.DE.
+      for (let i = 16; i < 32; i += 4) {
+        if (((value >>> i) & 3) === 2 && (value & (3 << ((i - 16) >>> 1))) !== 0 && !de) return -EPERM;
+      }
       p.debugreg[7] = (value & 0xffff2fff) | DR7_FIXED;
       cpu.dr[7] = p.debugreg[7]!;
       return 0;
@@ -207,7 +211,7 @@ export function doGetDebugreg(_xen: Xen, v: Vcpu, reg: number): number {
     case 5:
       return (p.vCr4 & 8) !== 0 ? -ENODEV : p.debugreg[7]! | DR7_FIXED;
     default:
-      return -EINVAL;
+      return -ENODEV;
   }
 }
 

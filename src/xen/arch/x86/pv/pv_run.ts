@@ -23,9 +23,10 @@ import { VCPU_INFO_ARCH_CR2 } from '../../../../abi/xen.ts';
 import type { Xen } from '../../../xen.ts';
 import type { Vcpu } from '../../../common/vcpu.ts';
 import { doHypercall } from '../hypercall.ts';
-import { bounceTrap, checkEvents, createBounceFrame, hasErrorCode, TBF_INTERRUPT, hex } from './traps.ts';
-import { emulatePrivilegedOp } from './emul_priv_op.ts';
+import { bounceTrap, checkEvents, createBounceFrame, hasErrorCode, readGuestLinear, TBF_INTERRUPT, hex } from './traps.ts';
+import { emulateForcedInvalidOp, emulatePrivilegedOp } from './emul_priv_op.ts';
 import { emulateGateOp } from './gate_op.ts';
+import { ptwrFault } from './ptwr.ts';
 import { ldtVa, gdtVa } from './pv_domain.ts';
 
 const EXIT_COST = 16;
@@ -38,11 +39,20 @@ export function runPvVcpu(xen: Xen, v: Vcpu, budget: number): void {
   checkEvents(xen, v);
   while (left > 0) {
     if (xen.sched.preempt[pc] || !v.runnable()) return;
+    // Work for a native domain (dom0's backends) runs on the host once it is due.
+    let run = left;
+    const due = xen.pv.nativeDeadline;
+    if (due !== Infinity) {
+      const ns = due - xen.time.now();
+      if (ns <= 0) return;
+      run = Math.min(run, Math.max(1, Math.ceil(ns / xen.nsPerInstruction)));
+    }
     const start = cpu.instructions;
-    const r = cpu.run(left);
+    const r = cpu.run(run);
     left -= Math.max(cpu.instructions - start, r === ExitReason.BUDGET ? 0 : EXIT_COST);
     switch (r) {
       case ExitReason.BUDGET:
+        if (run < left && left > 0) continue; // cut short for a native upcall
         return;
       case ExitReason.KICK:
         break;
@@ -111,9 +121,26 @@ export function handleException(xen: Xen, v: Vcpu, vec: number, err: number, cr2
         handleException(xen, v, 13, (cr2 - gdt) & 0xfff8, 0);
         return;
       }
+      // Writable page tables: a kernel store into one of its L1s is emulated.
+      if (ptwrFault(xen, v, err, cr2)) return;
       injectPageFault(xen, v, err, cr2);
       return;
     }
+    case 1: {
+      // do_debug: fold the hardware DR6 into the guest's virtual DR6, reset the hardware's.
+      const DR6_DEFAULT = 0xffff0ff0 | 0;
+      const hw = cpu.dr[6]! | 0;
+      cpu.dr[6] = DR6_DEFAULT;
+      p.debugreg[6] = ((p.debugreg[6]! | (hw & ~DR6_DEFAULT)) & (hw | ~DR6_DEFAULT)) | 0;
+      bounceTrap(xen, v, 1, -1);
+      return;
+    }
+    case 6:
+      // pv_emulate_invalid_op: the forced-emulation prefix (ud2; .ascii "xen"; cpuid).
+      if (emulateForcedInvalidOp(xen, v)) return;
+      if (emulateFence(xen, v)) return;
+      bounceTrap(xen, v, 6, -1);
+      return;
     case 7:
       if (p.vTs) {
         p.vTs = false;
@@ -127,6 +154,23 @@ export function handleException(xen: Xen, v: Vcpu, vec: number, err: number, cr2
     default:
       bounceTrap(xen, v, vec, hasErrorCode(vec) ? (err < 0 ? 0 : err) : -1);
   }
+}
+
+const fenceInsn = new Uint8Array(3);
+
+/**
+ * LFENCE / MFENCE / SFENCE (0F AE E8-FF). The emulated CPU has no SSE2, so they are #UD,
+ * but every CPU a real Xen runs on has them and guests use them without asking CPUID (a
+ * PV time reader's rmb()). Memory is sequentially consistent here: skipping is exact.
+ * Remove once the CPU implements them (docs/cpu.md, requests from the hypervisor).
+ */
+function emulateFence(xen: Xen, v: Vcpu): boolean {
+  const cpu = v.pv!.cpu!; // SAFETY: PV vCPU
+  const lin = (cpu.segBase[Seg.CS]! + cpu.eip) >>> 0;
+  if (!readGuestLinear(xen, v, lin, fenceInsn, 3)) return false;
+  if (fenceInsn[0] !== 0x0f || fenceInsn[1] !== 0xae || fenceInsn[2]! < 0xe8) return false;
+  cpu.eip = (cpu.eip + 3) | 0;
+  return true;
 }
 
 /** pv_inject_page_fault: record CR2 (virtual and in vcpu_info) and bounce #PF. */

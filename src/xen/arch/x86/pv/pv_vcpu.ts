@@ -62,7 +62,8 @@ export class PvVcpu {
   /** Virtual CR0.TS (fpu_taskswitch / clts). */
   vTs = false;
   vCr2 = 0;
-  vCr4 = 0;
+  /** The CR4 the guest reads (pvFixupGuestCr4 of what it wrote). */
+  vCr4 = 0x620;
   readonly debugreg = new Int32Array(8);
   /** Virtual IOPL 0..3 (PHYSDEVOP_set_iopl). */
   iopl = 0;

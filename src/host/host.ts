@@ -1,0 +1,126 @@
+/**
+ * The embedded host: one emulated machine with the hypervisor booted on it and dom0 (a
+ * native TypeScript domain) connected to it through its hypercall port. This is the only
+ * module that imports both src/xen and src/dom0; everything dom0 does goes through the
+ * port (src/dom0/libxc/port.ts).
+ *
+ * Running: the host drives the hypervisor in slices of system time (`step`), delivering
+ * dom0's event upcalls between slices, and yields to the Node event loop between slices
+ * so timers, stdin and signals are served. With a virtual clock an idle machine jumps to
+ * its next timer; with the host clock it sleeps until then.
+ *
+ * Invariants: dom0 is domain 0, privileged, native, created before any other domain; the
+ * hypervisor never calls into dom0 except through the upcall handler run here.
+ */
+import { MachineMemory } from '../hw/memory/machine_memory.ts';
+import { VirtualClock, type Clock } from '../hw/clock.ts';
+import { HostClock } from './bare/host_clock.ts';
+import { Xen } from '../xen/xen.ts';
+import type { Domain } from '../xen/common/domain.ts';
+import { NativePort, runNativeUpcalls } from '../xen/arch/x86/native.ts';
+import { Xc } from '../dom0/libxc/xc.ts';
+import { Dom0Events } from '../dom0/libxc/events.ts';
+import { ConsoleBackend } from '../dom0/console/console_backend.ts';
+import { Toolstack } from '../dom0/toolstack/toolstack.ts';
+
+export interface HostOptions {
+  /** Machine RAM in MiB (default 256). */
+  readonly memoryMiB?: number;
+  /** 'virtual' (deterministic: 1 ns per retired instruction by default) or 'host'. */
+  readonly clock?: 'virtual' | 'host' | Clock;
+  /** Virtual ns per instruction for the virtual clock (default 1). */
+  readonly nsPerInstruction?: number;
+  /** dom0's own RAM in pages (scratch buffers; default 256 = 1 MiB). */
+  readonly dom0Pages?: number;
+  /** Hypervisor console lines (what `xl dmesg` shows) also go here. */
+  readonly xenLog?: (line: string) => void;
+  /** Wallclock at system time 0 (ns since the epoch; default: the host's time now, less the base). */
+  readonly wallclockBaseNs?: number;
+  readonly tscHz?: number;
+  /** System time at machine start (default 1 s). */
+  readonly systemTimeBaseNs?: number;
+}
+
+export type RunEnd = 'done' | 'idle' | 'timeout' | 'limit';
+
+export interface RunOptions {
+  /** Stop after this much host time. */
+  readonly timeoutMs?: number;
+  /** Stop when system time reaches this (ns). */
+  readonly maxSystemNs?: number;
+  /** System time per slice (default 10 ms). */
+  readonly sliceNs?: number;
+}
+
+export class Host {
+  readonly xen: Xen;
+  readonly dom0: Domain;
+  readonly port: NativePort;
+  readonly xc: Xc;
+  readonly events: Dom0Events;
+  readonly consoles: ConsoleBackend;
+  readonly toolstack: Toolstack;
+
+  constructor(opts: HostOptions = {}) {
+    const memory = new MachineMemory((opts.memoryMiB ?? 256) * 1024 * 1024);
+    let clock: Clock;
+    if (opts.clock === undefined || opts.clock === 'virtual') clock = new VirtualClock(opts.nsPerInstruction ?? 1);
+    else if (opts.clock === 'host') clock = new HostClock();
+    else clock = opts.clock;
+    // Guests start "a while" after the hypervisor did, as under a real dom0.
+    const base = opts.systemTimeBaseNs ?? 1e9;
+    this.xen = new Xen({
+      memory, clock, consoleSink: opts.xenLog, tscHz: opts.tscHz, systemTimeBaseNs: base,
+      wallclockBaseNs: opts.wallclockBaseNs ?? Date.now() * 1e6 - base,
+    });
+    const d0 = this.xen.createNativeDomain(0, opts.dom0Pages ?? 256, true);
+    if (typeof d0 === 'number') throw new Error(`cannot create dom0: ${d0}`);
+    this.dom0 = d0;
+    this.port = new NativePort(this.xen, d0);
+    this.xc = new Xc(this.port);
+    this.events = new Dom0Events(this.xc);
+    this.consoles = new ConsoleBackend(this.xc, this.events);
+    this.toolstack = new Toolstack(this.xc, this.events, this.consoles);
+  }
+
+  /** Run one slice of system time and deliver dom0's events. Returns the time reached. */
+  step(sliceNs = 10_000_000): number {
+    const t = this.xen.runFor(sliceNs);
+    runNativeUpcalls(this.xen);
+    return t;
+  }
+
+  /** True when nothing can happen any more without outside input (no runnable vCPU, no timer). */
+  idle(): boolean {
+    return !this.xen.hasRunnable() && this.xen.timers.nextDeadline() === Infinity && this.xen.pv.nativePending.size === 0;
+  }
+
+  /** Run until `done()` (checked between slices), the machine idles for good, or a limit. */
+  async runUntil(done: () => boolean, opts: RunOptions = {}): Promise<RunEnd> {
+    const t0 = Date.now();
+    const slice = opts.sliceNs ?? 10_000_000;
+    const virtual = this.xen.clock instanceof VirtualClock;
+    for (;;) {
+      if (done()) return 'done';
+      const now = this.step(slice);
+      if (done()) return 'done';
+      if (opts.maxSystemNs !== undefined && now >= opts.maxSystemNs) return 'limit';
+      if (opts.timeoutMs !== undefined && Date.now() - t0 >= opts.timeoutMs) return 'timeout';
+      if (this.idle()) return 'idle';
+      if (!virtual && !this.xen.hasRunnable()) {
+        const wait = (this.xen.timers.nextDeadline() - this.xen.time.now()) / 1e6;
+        await sleep(Math.max(0, Math.min(wait, 50)));
+      } else {
+        await yieldToEventLoop();
+      }
+    }
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((r) => setImmediate(r));
+}
