@@ -20,6 +20,8 @@ export const MINIOS_ELF = fileURLToPath(new URL('../../guests/build/minios.elf',
 /** The parts of the host API the harness uses (structural: see src/host/host.ts). */
 interface GuestLike {
   readonly domid: number;
+  readonly console?: { input(bytes: Uint8Array): void };
+  readonly built?: { readonly consoleMfn: number };
   exit: { readonly reason: number; readonly action: string } | null;
 }
 interface ToolstackLike {
@@ -28,7 +30,10 @@ interface ToolstackLike {
 }
 interface HostLike {
   readonly toolstack: ToolstackLike;
-  readonly xen: { readonly time: { now(): number } };
+  readonly xen: {
+    readonly time: { now(): number };
+    readonly mem: { read32(a: number): number; write32(a: number, v: number): void };
+  };
   runUntil(done: () => boolean, opts: { timeoutMs?: number; maxSystemNs?: number }): Promise<string>;
 }
 interface HostModule {
@@ -69,6 +74,8 @@ export interface BootResult {
   readonly ignored: readonly string[];
   readonly xenLog: readonly string[];
 }
+
+export type { GuestLike, HostLike };
 
 export interface BootOptions {
   readonly xl: string;               // xl.cfg lines (name/kernel are added)

@@ -221,10 +221,13 @@ static void net_poll(void)
     rx_poll();
 }
 
+/* Also reaps completions itself: it may be waited on from inside the netfront poller
+ * (a reply sent while receiving), where the poller cannot run again. */
 static int tx_free_cond(void *u)
 {
     (void)u;
     if (!nf.connected) return 1;
+    tx_poll();
     if (RING_FULL(&nf.tx)) return 0;
     for (unsigned i = 0; i < NET_TX_BUFS; i++)
         if (!nf.txb[i].busy) return 1;
