@@ -53,8 +53,8 @@ export function segSlow(cpu: Cpu, seg: number, off: number, size: number, write:
     const top = (attr & 0x4000) !== 0 ? 0xffffffff : 0xffff;
     if (o <= limit || last > top) raise(cpu, vec, 0);
   } else if (last > limit) {
-    // A 4 GiB segment wraps (flat models touch the last bytes of the address space).
-    if (!(limit === 0xffffffff && o <= limit)) raise(cpu, vec, 0);
+    // offset + size - 1 is checked without 32-bit wrap-around, also for 4 GiB limits
+    raise(cpu, vec, 0);
   }
   return (cpu.segBase[seg]! + off) | 0;
 }
