@@ -1,12 +1,12 @@
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
-import { BootError, runBare, STATUS_BAD_IMAGE } from '../../host/bare/run_bare.ts';
+import { BootError, runBare, SerialInputQueue, STATUS_BAD_IMAGE } from '../../host/bare/run_bare.ts';
 
 const USAGE = `usage: tsxen bare --kernel <multiboot.elf> [--cmdline <text>] [--memory <MiB>]
                   [--max-instructions <n>] [--timeout <seconds>] [--clock host|virtual]
 
 Runs a Multiboot (v1) kernel on the emulated bare PC (one IA-32 CPU, no hypervisor):
-COM1 (0x3f8) goes to stdout. The exit status follows QEMU with
+COM1 (0x3f8) goes to stdout and stdin is typed into it. The exit status follows QEMU with
 -device isa-debug-exit,iobase=0xf4 and -no-reboot, so scripts can treat both alike:
   (v << 1) | 1  the guest wrote v to port 0xf4
   0             the CPU triple-faulted (shutdown) or the guest asked for a reset
@@ -68,8 +68,12 @@ export const bareCommand: Command = {
     if (clock !== 'host' && clock !== 'virtual') {
       throw new UsageError(`--clock ${JSON.stringify(clock)} is not host or virtual`, STATUS_BAD_IMAGE);
     }
+    const input = new SerialInputQueue();
+    const onData = (b: Buffer): void => input.push(new Uint8Array(b));
+    process.stdin.on('data', onData);
     try {
       const r = await runBare({
+        serialInput: input,
         kernel,
         cmdline: opts.get('--cmdline') ?? '',
         memoryMiB,
@@ -87,6 +91,9 @@ export const bareCommand: Command = {
     } catch (e) {
       if (e instanceof BootError) throw new UsageError(e.message, STATUS_BAD_IMAGE);
       throw e;
+    } finally {
+      process.stdin.off('data', onData);
+      process.stdin.pause();
     }
   },
 };

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { asm } from '../../../tests/hw/asm.ts';
-import { BootError, runBare, STATUS_STOPPED } from './run_bare.ts';
+import { BootError, runBare, SerialInputQueue, STATUS_STOPPED } from './run_bare.ts';
 import { findMultibootHeader } from './multiboot.ts';
 
 const HELLO = fileURLToPath(new URL('../../../guests/build/bare-hello.elf', import.meta.url));
@@ -95,6 +95,19 @@ describe('runBare with synthetic kernels', () => {
     const r = await runBare({ kernel: kludge(code) });
     expect([r.reason, r.exitValue]).toEqual(['exit', 7]);
     expect(r.instructions).toBeLessThan(10_000); // it slept through the waits
+  });
+
+  it('feeds serial input into COM1', async () => {
+    // read two bytes (polling LSR.DR), exit with their sum
+    const code = asm(`
+      w1: mov dx, 0x3fd; in al, dx; test al, 1; jz w1
+      mov dx, 0x3f8; in al, dx; mov bl, al
+      w2: mov dx, 0x3fd; in al, dx; test al, 1; jz w2
+      mov dx, 0x3f8; in al, dx; add al, bl; out 0xf4, al`);
+    const input = new SerialInputQueue();
+    input.push(new Uint8Array([40, 2]));
+    const r = await runBare({ kernel: kludge(code), serialInput: input, maxInstructions: 1_000_000 });
+    expect([r.reason, r.exitValue]).toEqual(['exit', 42]);
   });
 
   it('rejects bad images with a clear BootError', async () => {

@@ -54,10 +54,37 @@ export interface RunBareOptions {
   onSerial?: (text: string) => void;
   /** Keep the whole serial transcript in the result (default true). */
   collectSerial?: boolean;
+  /** Bytes to type into COM1 (a terminal): polled between slices as the UART has room. */
+  serialInput?: SerialInput;
   /** Called synchronously for every COM1 byte as the guest writes it (precise timestamps). */
   onSerialByte?: (byte: number) => void;
   /** Called with the machine after the kernel is loaded, before it runs (benchmarks, tracing). */
   onBoot?: (pc: BarePc) => void;
+}
+
+/** A source of COM1 input: returns up to `max` bytes, or null when there are none now. */
+export interface SerialInput {
+  take(max: number): Uint8Array | null;
+}
+
+/** Buffers bytes pushed by the host (e.g. process.stdin) for the guest's UART. */
+export class SerialInputQueue implements SerialInput {
+  private _chunks: Uint8Array[] = [];
+
+  push(b: Uint8Array): void {
+    if (b.length > 0) this._chunks.push(b);
+  }
+
+  take(max: number): Uint8Array | null {
+    if (max <= 0 || this._chunks.length === 0) return null;
+    const c = this._chunks[0]!;
+    if (c.length <= max) {
+      this._chunks.shift();
+      return c;
+    }
+    this._chunks[0] = c.subarray(max);
+    return c.subarray(0, max);
+  }
 }
 
 export interface RunBareResult {
@@ -108,6 +135,10 @@ export async function runBare(opts: RunBareOptions): Promise<RunBareResult> {
   while (reason === null) {
     const now = clock.nowNs();
     pc.pit.update(now);
+    if (opts.serialInput) {
+      const b = opts.serialInput.take(pc.uart.rxSpace);
+      if (b !== null) pc.uart.receive(b);
+    }
     const next = pc.pit.nextEventNs(now);
     let budget = Math.min(SLICE, limit - cpu.instructions);
     if (clock instanceof VirtualClock && next !== Infinity) budget = Math.min(budget, clock.instructionsUntil(next));
