@@ -191,9 +191,10 @@ function memSize(k: MemKind): number {
   }
 }
 
-/** A random control word: mostly all exceptions masked, every PC and RC. */
+/** A random control word: mostly all exceptions masked, some random, some all unmasked; every PC and RC. */
 function genCw(r: Rng): number {
-  const masks = r.chance(0.8) ? 0x3f : r.u32() & 0x3f;
+  const k = r.below(10);
+  const masks = k < 7 ? 0x3f : k < 9 ? r.u32() & 0x3f : 0;
   const pc = r.chance(0.05) ? 1 : r.pick([0, 2, 3, 3]);
   const rc = r.below(4);
   return masks | 0x40 | (pc << 8) | (rc << 10) | (r.chance(0.1) ? 0x1000 : 0);
