@@ -56,7 +56,7 @@ uint64_t __udivdi3(uint64_t n, uint64_t d) { return __udivmoddi4(n, d, 0); }
 
 uint64_t __umoddi3(uint64_t n, uint64_t d)
 {
-    uint64_t r;
+    uint64_t r = 0;
     __udivmoddi4(n, d, &r);
     return r;
 }
@@ -76,7 +76,7 @@ int64_t __divdi3(int64_t n, int64_t d) { return __divmoddi4(n, d, 0); }
 
 int64_t __moddi3(int64_t n, int64_t d)
 {
-    int64_t r;
+    int64_t r = 0;
     __divmoddi4(n, d, &r);
     return r;
 }
