@@ -15,6 +15,8 @@
 import { MachineMemory } from '../hw/memory/machine_memory.ts';
 import { VirtualClock, type Clock } from '../hw/clock.ts';
 import { HostClock } from './bare/host_clock.ts';
+import { PortBus } from '../hw/bus/port_bus.ts';
+import { SystemControlA, type A20Control } from '../devices/a20.ts';
 import { Xen } from '../xen/xen.ts';
 import type { Domain } from '../xen/common/domain.ts';
 import { NativePort, runNativeUpcalls } from '../xen/arch/x86/native.ts';
@@ -54,6 +56,8 @@ export interface RunOptions {
 
 export class Host {
   readonly xen: Xen;
+  /** The machine's I/O ports that domains can be granted (xl ioports=). */
+  readonly ports: PortBus;
   readonly dom0: Domain;
   readonly port: NativePort;
   readonly xc: Xc;
@@ -69,8 +73,9 @@ export class Host {
     else clock = opts.clock;
     // Guests start "a while" after the hypervisor did, as under a real dom0.
     const base = opts.systemTimeBaseNs ?? 1e9;
+    this.ports = platformPorts();
     this.xen = new Xen({
-      memory, clock, consoleSink: opts.xenLog, tscHz: opts.tscHz, systemTimeBaseNs: base,
+      memory, clock, consoleSink: opts.xenLog, tscHz: opts.tscHz, systemTimeBaseNs: base, ports: this.ports,
       wallclockBaseNs: opts.wallclockBaseNs ?? Date.now() * 1e6 - base,
     });
     const d0 = this.xen.createNativeDomain(0, opts.dom0Pages ?? 256, true);
@@ -115,6 +120,17 @@ export class Host {
       }
     }
   }
+}
+
+/**
+ * The legacy platform ports a PC keeps after firmware and Xen took theirs: system control
+ * port A (0x92, A20 open; Xen ignores a guest's reset request through it).
+ */
+function platformPorts(): PortBus {
+  const ports = new PortBus();
+  const a20: A20Control = { a20Enabled: true, setA20: () => undefined, reset: () => undefined };
+  ports.register(0x92, 1, new SystemControlA(a20), 'system control A');
+  return ports;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -17,6 +17,7 @@
  */
 import { VirtualClock, type Clock } from '../hw/clock.ts';
 import type { MachineMemory } from '../hw/memory/machine_memory.ts';
+import type { PortBus } from '../hw/bus/port_bus.ts';
 import { DOMID_FIRST_RESERVED, VIRQ_DOM_EXC } from '../abi/xen.ts';
 import { EEXIST, EINVAL, ENOMEM } from '../abi/errno.ts';
 import { SHUTDOWN_crash } from '../abi/sched.ts';
@@ -60,6 +61,12 @@ export interface XenOptions {
   readonly systemTimeBaseNs?: number;
   /** Every hypervisor console line also goes here (the host's log), besides the ring. */
   readonly consoleSink?: (line: string) => void;
+  /**
+   * The machine's I/O port space (platform devices Xen leaves to its domains). A domain
+   * granted ports (domctl ioport_permission) reaches them through the emulated in/out;
+   * without a bus every port reads all-ones.
+   */
+  readonly ports?: PortBus;
 }
 
 /** Listener for domain state changes (the host / toolstack glue). */
@@ -85,6 +92,7 @@ export class Xen {
   readonly scratch = new GuestScratch();
   readonly pv: PvArch;
   readonly nsPerInstruction: number;
+  readonly ports: PortBus | null;
   readonly listeners: DomainListener[] = [];
   private readonly _domains = new Map<number, Domain>();
   private _nextDomid = 1;
@@ -92,6 +100,7 @@ export class Xen {
   constructor(opts: XenOptions) {
     this.mem = opts.memory;
     this.clock = opts.clock;
+    this.ports = opts.ports ?? null;
     this.nsPerInstruction = opts.nsPerInstruction ?? (opts.clock instanceof VirtualClock ? opts.clock.nsPerInstruction : 1);
     this.time = new XenTime(opts.clock, opts.memory, opts.tscHz ?? 1e9, opts.wallclockBaseNs ?? 0,
       opts.systemTimeBaseNs ?? 0);

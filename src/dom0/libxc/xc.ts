@@ -16,12 +16,13 @@ import { __HYPERVISOR_domctl, __HYPERVISOR_event_channel_op, __HYPERVISOR_memory
   __HYPERVISOR_sysctl, DOMID_SELF, MMUEXT_PIN_L1_TABLE, MMUEXT_PIN_L2_TABLE, MMUEXT_PIN_L3_TABLE, MMUEXT_UNPIN_TABLE,
 } from '../../abi/xen.ts';
 import {
-  DOMCTL_CREATEDOMAIN, DOMCTL_GETDOMAININFO, DOMCTL_HDR, DOMCTL_U32, DOMCTL_U64, DOMCTL_VCPUCONTEXT,
+  DOMCTL_CREATEDOMAIN, DOMCTL_GETDOMAININFO, DOMCTL_HDR, DOMCTL_IOPORT_PERMISSION, DOMCTL_U32, DOMCTL_U64, DOMCTL_VCPUCONTEXT,
   SYSCTL_HDR, SYSCTL_PHYSINFO, SYSCTL_READCONSOLE, XEN_DOMCTL_INTERFACE_VERSION_WIRE, XEN_DOMCTL_WIRE_SIZE,
   XEN_DOMCTL_WIRE_U, XEN_SYSCTL_INTERFACE_VERSION_WIRE, XEN_SYSCTL_WIRE_SIZE, XEN_SYSCTL_WIRE_U,
 } from '../../abi/control_wire.ts';
 import {
   XEN_DOMCTL_createdomain, XEN_DOMCTL_destroydomain, XEN_DOMCTL_getdomaininfo, XEN_DOMCTL_hypercall_init,
+  XEN_DOMCTL_ioport_permission,
   XEN_DOMCTL_max_mem, XEN_DOMCTL_pausedomain, XEN_DOMCTL_setvcpucontext, XEN_DOMCTL_unpausedomain,
   XEN_DOMCTL_getvcpucontext, XEN_DOMCTL_max_vcpus, XEN_DOMINF_shutdownshift, XEN_DOMINF_shutdownmask,
 } from '../../abi/domctl.ts';
@@ -215,6 +216,15 @@ export class Xc {
       onlineVcpus: out.getUint32(u + G.nr_online_vcpus!, true),
       maxVcpuId: out.getInt32(u + G.max_vcpu_id!, true),
     };
+  }
+
+  /** xc_domain_ioport_permission: grant (or revoke) ports [first, first + n). */
+  ioportPermission(domid: number, first: number, n: number, allow: boolean): number {
+    return this.domctl(XEN_DOMCTL_ioport_permission, domid, (v, u) => {
+      v.setUint32(u + DOMCTL_IOPORT_PERMISSION.first_port!, first, true);
+      v.setUint32(u + DOMCTL_IOPORT_PERMISSION.nr_ports!, n, true);
+      v.setUint8(u + DOMCTL_IOPORT_PERMISSION.allow_access!, allow ? 1 : 0);
+    }).rc;
   }
 
   /** setvcpucontext with a 2800-byte vcpu_guest_context. */

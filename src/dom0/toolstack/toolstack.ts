@@ -94,6 +94,11 @@ export class Toolstack {
     });
     let con: ConsoleConnection;
     try {
+      // libxl__domain_build: I/O resources before the guest runs.
+      for (const [first, last] of cfg.ioports) {
+        const rc = this._xc.ioportPermission(built.domid, first, last - first + 1, true);
+        if (rc < 0) throw new XcError(`granting ports ${first.toString(16)}-${last.toString(16)}`, rc);
+      }
       con = this._consoles.attach(built.domid, built.consoleMfn, built.consolePort, opts.sink ?? null);
     } catch (e) {
       this._xc.destroyDomain(built.domid);

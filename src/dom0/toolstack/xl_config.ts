@@ -6,7 +6,8 @@
  * applied last (xl's "extra config lines"; there an unquoted word is also a string).
  *
  * parseXlConfig gives the raw settings; pvConfig() the typed subset a PV guest uses here,
- * with xl's defaults (memory 128 MiB, maxmem = memory, vcpus 1, on_* actions).
+ * with xl's defaults (memory 128 MiB, maxmem = memory, vcpus 1, on_* actions), and the
+ * I/O ports to grant (ioports).
  */
 
 export type XlValue = string | number | XlValue[];
@@ -59,13 +60,15 @@ export interface PvGuestConfig {
   readonly onPoweroff: OnAction;
   readonly onReboot: OnAction;
   readonly onCrash: OnAction;
+  /** I/O port ranges granted to the guest (ioports=["IOPORT_FROM[-IOPORT_TO]", ...], hex). */
+  readonly ioports: ReadonlyArray<readonly [number, number]>;
   /** Settings this toolstack does not act on (reported, not fatal). */
   readonly ignored: readonly string[];
 }
 
 const KNOWN = new Set([
   'name', 'type', 'kernel', 'memory', 'maxmem', 'vcpus', 'maxvcpus', 'cmdline', 'extra', 'root',
-  'on_poweroff', 'on_reboot', 'on_crash', 'on_watchdog', 'on_soft_reset',
+  'on_poweroff', 'on_reboot', 'on_crash', 'on_watchdog', 'on_soft_reset', 'ioports',
 ]);
 const ACTIONS = new Set<string>(['destroy', 'restart', 'preserve', 'rename-restart', 'coredump-destroy', 'coredump-restart', 'soft-reset']);
 
@@ -110,6 +113,18 @@ export function pvConfig(cfg: Map<string, XlValue>): PvGuestConfig {
     if (cfg.has('extra')) parts.push(str('extra'));
     cmdline = parts.join(' ');
   }
+  const ioports: Array<[number, number]> = [];
+  const io = cfg.get('ioports');
+  if (io !== undefined) {
+    const list = Array.isArray(io) ? io : [io];
+    for (const e of list) {
+      const m = typeof e === 'string' ? /^\s*([0-9a-fA-F]+)\s*(?:-\s*([0-9a-fA-F]+))?\s*$/.exec(e) : null;
+      if (!m) throw new XlConfigError(`ioports: ${JSON.stringify(e)} is not "IOPORT_FROM[-IOPORT_TO]" (hex)`);
+      const first = parseInt(m[1]!, 16), last = m[2] !== undefined ? parseInt(m[2], 16) : first;
+      if (last < first || last > 0xffff) throw new XlConfigError(`ioports: bad range ${e}`);
+      ioports.push([first, last]);
+    }
+  }
   return {
     name: str('name'),
     kernel: str('kernel'),
@@ -121,6 +136,7 @@ export function pvConfig(cfg: Map<string, XlValue>): PvGuestConfig {
     onPoweroff: action('on_poweroff', 'destroy'),
     onReboot: action('on_reboot', 'restart'),
     onCrash: action('on_crash', 'destroy'),
+    ioports,
     ignored: [...cfg.keys()].filter((k) => !KNOWN.has(k)),
   };
 }

@@ -56,19 +56,39 @@ function ioOkay(xen: Xen, v: Vcpu, port: number, bytes: number): boolean {
 }
 
 /**
- * Port input for a PV guest (guest_io_read): CONFIG_ADDRESS (0xcf8, 32-bit) is the
- * domain's virtual copy; everything else has no device behind it here, so all ones
- * (CONFIG_DATA included: no PCI configuration space is passed through).
+ * admin_io_okay: the domain was granted every port of the access (never the RTC index/data
+ * pair or PCI configuration ports, which Xen keeps to itself).
  */
-function ioRead(v: Vcpu, port: number, bytes: number): number {
+function adminIoOkay(v: Vcpu, port: number, bytes: number): boolean {
+  if ((port & ~1) === 0x70) return false;
+  if (port <= 0xcff && port + bytes > 0xcf8) return false;
+  return v.domain.ioports.containsRange(port, port + bytes - 1);
+}
+
+/**
+ * Port input for a PV guest (guest_io_read): granted ports reach the machine's device in
+ * one access of the guest's size; anything else is read a byte at a time (a 32-bit read
+ * of CONFIG_ADDRESS, 0xcf8, is the domain's virtual copy), all ones where nothing answers.
+ */
+function ioRead(xen: Xen, v: Vcpu, port: number, bytes: number): number {
+  if (adminIoOkay(v, port, bytes)) {
+    return xen.ports !== null ? xen.ports.read(port, bytes as 1 | 2 | 4) | 0 : (bytes === 4 ? -1 : (1 << (bytes * 8)) - 1);
+  }
   if (port === 0xcf8 && bytes === 4) return v.domain.pv!.pciCf8; // SAFETY: PV domain
   return bytes === 4 ? -1 : (1 << (bytes * 8)) - 1;
 }
 
-/** Port output (guest_io_write): only CONFIG_ADDRESS has an effect. */
-function ioWrite(v: Vcpu, port: number, bytes: number, val: number): void {
+/** Port output (guest_io_write): granted ports go to the device; 0xcf8 (32-bit) is virtual. */
+function ioWrite(xen: Xen, v: Vcpu, port: number, bytes: number, val: number): void {
+  if (adminIoOkay(v, port, bytes)) {
+    xen.ports?.write(port, bytes as 1 | 2 | 4, val & (bytes === 4 ? -1 : (1 << (bytes * 8)) - 1));
+    return;
+  }
   if (port === 0xcf8 && bytes === 4) v.domain.pv!.pciCf8 = val | 0; // SAFETY: PV domain
 }
+
+const ioBuf = new Uint8Array(4);
+const ioView = new DataView(ioBuf.buffer);
 
 /** Emulate the instruction at CS:EIP after #GP(0); true if done (EIP advanced). */
 export function emulatePrivilegedOp(xen: Xen, v: Vcpu): boolean {
@@ -99,7 +119,7 @@ export function emulatePrivilegedOp(xen: Xen, v: Vcpu): boolean {
       const bytes = (op & 1) === 0 ? 1 : opsize;
       const port = op <= 0xe5 ? insn[i++]! : r[Reg.EDX]! & 0xffff;
       if (!ioOkay(xen, v, port, bytes)) return false;
-      const val = ioRead(v, port, bytes);
+      const val = ioRead(xen, v, port, bytes);
       if (bytes === 1) r[Reg.EAX] = (r[Reg.EAX]! & ~0xff) | (val & 0xff);
       else if (bytes === 2) r[Reg.EAX] = (r[Reg.EAX]! & ~0xffff) | (val & 0xffff);
       else r[Reg.EAX] = val | 0;
@@ -109,33 +129,41 @@ export function emulatePrivilegedOp(xen: Xen, v: Vcpu): boolean {
       const bytes = (op & 1) === 0 ? 1 : opsize;
       const port = op <= 0xe7 ? insn[i++]! : r[Reg.EDX]! & 0xffff;
       if (!ioOkay(xen, v, port, bytes)) return false;
-      ioWrite(v, port, bytes, r[Reg.EAX]!);
+      ioWrite(xen, v, port, bytes, r[Reg.EAX]!);
       return done(i);
     }
-    case 0x6c: case 0x6d: case 0x6e: case 0x6f: { // ins / outs: the ports have no device
+    case 0x6c: case 0x6d: case 0x6e: case 0x6f: { // ins / outs, one element at a time
       const bytes = (op & 1) === 0 ? 1 : opsize;
       const port = r[Reg.EDX]! & 0xffff;
       if (!ioOkay(xen, v, port, bytes)) return false;
       const count = rep ? r[Reg.ECX]! >>> 0 : 1;
       const df = (cpu.getEflags() & 0x400) !== 0 ? -1 : 1;
-      const reg = op <= 0x6d ? Reg.EDI : Reg.ESI;
-      if (op <= 0x6d && count > 0) {
-        // INS writes all-ones to ES:EDI.
-        const buf = new Uint8Array(bytes).fill(0xff);
-        const p2 = v.pv!; // SAFETY: PV vCPU
-        for (let k = 0; k < count && k < 0x10000; k++) {
+      const isIns = op <= 0x6d;
+      const buf = ioBuf;
+      const bv = ioView;
+      const guest = v.pv!.guest; // SAFETY: PV vCPU
+      for (let k = 0; k < count && k < 0x10000; k++) {
+        if (isIns) {
+          bv.setInt32(0, ioRead(xen, v, port, bytes), true);
           const dst = (cpu.segBase[Seg.ES]! + r[Reg.EDI]!) >>> 0;
-          if (p2.guest === null || !p2.guest.write(dst, buf, bytes)) {
+          if (guest === null || !guest.write(dst, buf, bytes)) {
             injectPageFault(xen, v, 2, dst);
             return true;
           }
           r[Reg.EDI] = (r[Reg.EDI]! + df * bytes) | 0;
-          if (rep) r[Reg.ECX] = (r[Reg.ECX]! - 1) | 0;
+        } else {
+          const src = (cpu.segBase[Seg.DS]! + r[Reg.ESI]!) >>> 0;
+          if (guest === null || !guest.read(src, buf, bytes)) {
+            injectPageFault(xen, v, 0, src);
+            return true;
+          }
+          ioWrite(xen, v, port, bytes, bv.getInt32(0, true));
+          r[Reg.ESI] = (r[Reg.ESI]! + df * bytes) | 0;
         }
-      } else {
-        r[reg] = (r[reg]! + df * bytes * count) | 0;
-        if (rep) r[Reg.ECX] = 0;
+        if (rep) r[Reg.ECX] = (r[Reg.ECX]! - 1) | 0;
       }
+      // A long REP is done in chunks: the instruction restarts for the rest.
+      if (rep && r[Reg.ECX] !== 0) return true;
       return done(i);
     }
     case 0xfa: case 0xfb: // cli / sti: no-ops with enough virtual IOPL

@@ -21,7 +21,7 @@ import type { Xen } from '../../../xen.ts';
 import type { Vcpu } from '../../../common/vcpu.ts';
 import { guestOf } from '../../../common/kernel.ts';
 import { PvGuestMemory } from './pv_guest_memory.ts';
-import { readGuestLinear, writeGuestLinear, hex } from './traps.ts';
+import { bounceTrap, readGuestLinear, writeGuestLinear, hex } from './traps.ts';
 
 /** fixup_guest_code_selector / fixup_guest_stack_selector for a ring-1 kernel. */
 export function fixupSelector(sel: number): number {
@@ -296,7 +296,20 @@ export function doIret(xen: Xen, v: Vcpu): number {
     xen.crashDomain(d, `iret to an unusable code selector ${hex(cs)}`);
     return 0;
   }
-  if ((toUser || (cs & 3) === 1) && cpu.loadSegment(Seg.SS, ss) !== null) {
+  if (toUser && cpu.loadSegment(Seg.SS, ss) !== null) {
+    // Xen takes the frame as given; its own iretq to the guest then faults on the stack
+    // selector and the fault is reflected as #GP(selector) from the target context
+    // (entry.S pre-exception fixup). The frame records the refused SS as it was.
+    cpu.eip = eip | 0;
+    cpu.regs[Reg.ESP] = newEsp | 0;
+    cpu.setEflags(((eflags & ~(3 << 12)) | (1 << 9) | 2) >>> 0);
+    xen.evtBits.setUpcallMask(v, (eflags & (1 << 9)) === 0);
+    p.nmiMasked = false;
+    cpu.segSel[Seg.SS] = ss;
+    bounceTrap(xen, v, 13, ss & 0xfffc);
+    return eax;
+  }
+  if ((cs & 3) === 1 && cpu.loadSegment(Seg.SS, ss) !== null) {
     xen.crashDomain(d, `iret to an unusable stack selector ${hex(ss)}`);
     return 0;
   }
