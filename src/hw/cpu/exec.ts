@@ -22,12 +22,12 @@ import { EV_STEP } from './cpu.ts';
 import { raise } from './fault.ts';
 import { getCF, getZF, getOF, getEflags, testCC, materialize, K_ADD, K_SUB, LAZY_ALL } from './flags.ts';
 import {
-  alu, testOp, incDec, neg, shift, shiftDouble, mul1, imul2, div1, bitScan, setCfOnly, daa, das, aaa, aam, aad,
+  alu, testOp, incDec, neg, shift, shiftDouble, mul1, imul2, div1, bitScan, daa, das, aaa, aam, aad,
 } from './alu.ts';
 import {
   ea, r8, readE8, readE16, readE32, writeE8, writeE16, rmwE8, rmwE16, rmwE32, doneE8, doneE16, doneE32,
 } from './operands.ts';
-import { rd8, rd16, rd32, wr16, wr32, push16, push32, pop32, peek16, peek32, adjustSp, rmw32, rmw16, rmwDone32, rmwDone16 } from './mem.ts';
+import { rd8, rd16, rd32, wr16, wr32, push16, push32, pop32, peek16, peek32, adjustSp, rmw32, rmwDone32 } from './mem.ts';
 import { loadSeg } from './seg.ts';
 import {
   pusha, popa, pushf, popf, popE, pushSeg, popSeg, enter, leave, loadFarPointer,
@@ -42,6 +42,7 @@ import {
   sseOnly, sysenterExit,
 } from './sys.ts';
 import { ExecMode } from './exit.ts';
+import { btOp, cmpxchg8b, bound } from './exec_ops.ts';
 
 /** Run block instructions [first, first + count) of the CodeCache pool. */
 export function execBlock(cpu: Cpu, first: number, count: number): void {
@@ -582,82 +583,3 @@ export function execBlock(cpu: Cpu, first: number, count: number): void {
   cpu.eip = eip & cpu.ipMask;
   cpu.instructions += i - first;
 }
-
-/** BT/BTS/BTR/BTC (aux: op in bits 0-1, immediate offset in bit 2). */
-function btOp(cpu: Cpu, i: number, m: number, bits: number): void {
-  const c = cpu.cache;
-  const aux = m >>> 24;
-  const op = aux & 3;
-  let off: number;
-  if ((aux & 4) !== 0) off = c.imm[i]! & (bits - 1);
-  else off = bits === 16 ? (cpu.regs16[(m & 7) << 1]! << 16) >> 16 : cpu.regs[m & 7]!;
-  if ((m & 0x2000) !== 0) {
-    const r = (m >> 3) & 7;
-    const bit = off & (bits - 1);
-    const v = bits === 16 ? cpu.regs16[r << 1]! : cpu.regs[r]!;
-    setCfOnly(cpu, (v >>> bit) & 1);
-    if (op === 0) return;
-    const nv = op === 1 ? v | (1 << bit) : op === 2 ? v & ~(1 << bit) : v ^ (1 << bit);
-    if (bits === 16) cpu.regs16[r << 1] = nv;
-    else cpu.regs[r] = nv;
-    return;
-  }
-  // memory: the bit offset (register form) addresses beyond the operand, signed
-  let addr = ea(cpu, m, c.disp[i]!);
-  if ((aux & 4) === 0) {
-    addr = bits === 16 ? addr + ((off >> 4) << 1) : addr + ((off >> 5) << 2);
-    addr = (m & 0x20000) !== 0 ? addr & 0xffff : addr | 0;
-  }
-  const bit = off & (bits - 1);
-  const seg = (m >> 14) & 7;
-  if (op === 0) {
-    const v = bits === 16 ? rd16(cpu, seg, addr) : rd32(cpu, seg, addr);
-    setCfOnly(cpu, (v >>> bit) & 1);
-    return;
-  }
-  const v = bits === 16 ? rmw16(cpu, seg, addr) : rmw32(cpu, seg, addr);
-  const nv = op === 1 ? v | (1 << bit) : op === 2 ? v & ~(1 << bit) : v ^ (1 << bit);
-  if (bits === 16) rmwDone16(cpu, nv);
-  else rmwDone32(cpu, nv);
-  setCfOnly(cpu, (v >>> bit) & 1);
-}
-
-function cmpxchg8b(cpu: Cpu, m: number, disp: number): void {
-  const seg = (m >> 14) & 7;
-  const off = ea(cpu, m, disp);
-  const off4 = (m & 0x20000) !== 0 ? (off + 4) & 0xffff : (off + 4) | 0;
-  const lo = rmw32(cpu, seg, off);
-  const hi = rmw32(cpu, seg, off4);
-  const regs = cpu.regs;
-  materialize(cpu);
-  if (lo === regs[0] && hi === regs[2]) {
-    wr32(cpu, seg, off, regs[3]!);
-    wr32(cpu, seg, off4, regs[1]!);
-    cpu.flags |= 0x40;
-  } else {
-    wr32(cpu, seg, off, lo);
-    wr32(cpu, seg, off4, hi);
-    regs[0] = lo;
-    regs[2] = hi;
-    cpu.flags &= ~0x40;
-  }
-}
-
-function bound(cpu: Cpu, m: number, disp: number, op16: boolean): void {
-  const seg = (m >> 14) & 7;
-  const off = ea(cpu, m, disp);
-  const w = op16 ? 2 : 4;
-  const off2 = (m & 0x20000) !== 0 ? (off + w) & 0xffff : (off + w) | 0;
-  let idx: number, lo: number, hi: number;
-  if (op16) {
-    idx = (cpu.regs16[(m & 7) << 1]! << 16) >> 16;
-    lo = (rd16(cpu, seg, off) << 16) >> 16;
-    hi = (rd16(cpu, seg, off2) << 16) >> 16;
-  } else {
-    idx = cpu.regs[m & 7]!;
-    lo = rd32(cpu, seg, off);
-    hi = rd32(cpu, seg, off2);
-  }
-  if (idx < lo || idx > hi) raise(cpu, 5, -1);
-}
-
