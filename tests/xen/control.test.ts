@@ -1,0 +1,149 @@
+/**
+ * The control interface and the guest lifecycle, driven as dom0 drives them: domctl and
+ * sysctl in their Xen 4.17 wire layout through libxc over the native port, the toolstack
+ * creating, running and tearing down PV guests, and the memory audit after each step.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { Host } from '../../src/host/host.ts';
+import { parseXlConfig, pvConfig } from '../../src/dom0/toolstack/xl_config.ts';
+import { auditMemory } from '../../src/xen/audit.ts';
+import { EACCES, EINVAL, ESRCH } from '../../src/abi/errno.ts';
+import {
+  XEN_DOMCTL_getdomaininfo, XEN_DOMINF_paused, XEN_DOMINF_shutdown, XEN_DOMCTL_max_mem,
+} from '../../src/abi/domctl.ts';
+import { DOMCTL_HDR } from '../../src/abi/control_wire.ts';
+import { SHUTDOWN_crash, SHUTDOWN_poweroff } from '../../src/abi/sched.ts';
+import type { GuestExit } from '../../src/dom0/toolstack/toolstack.ts';
+
+const BUILD = join(import.meta.dirname, '..', '..', 'guests', 'build');
+const KERNEL = (name: string): string => join(BUILD, `pv-${name}.elf`);
+const have = (name: string): boolean => existsSync(KERNEL(name));
+
+function host(): Host {
+  return new Host({ memoryMiB: 64, wallclockBaseNs: 1_700_000_000e9 });
+}
+
+function cfg(name: string, extra = ''): ReturnType<typeof pvConfig> {
+  return pvConfig(parseXlConfig(`name="${name}"\nkernel="${KERNEL(name)}"\nmemory=32\n${extra}`));
+}
+
+describe('domctl / sysctl from dom0', () => {
+  it('creates, inspects, limits, pauses and destroys a domain', () => {
+    const h = host();
+    const xc = h.xc;
+    const free0 = h.xen.mm.freePages;
+    const id = xc.createDomain({ maxVcpus: 2 });
+    expect(id).toBeGreaterThan(0);
+    let info = xc.getDomainInfo(id)!;
+    expect(info.domid).toBe(id);
+    expect(info.flags & XEN_DOMINF_paused).not.toBe(0);
+    // Xen 4.17 creates the vCPUs with the domain (config.max_vcpus); they start down.
+    expect(info.maxVcpuId).toBe(1);
+    expect(info.onlineVcpus).toBe(0);
+    expect(xc.maxVcpus(id, 2)).toBe(0);
+    expect(xc.maxVcpus(id, 3)).toBe(-EINVAL);
+    expect(xc.setMaxMem(id, 4096)).toBe(0);
+    info = xc.getDomainInfo(id)!;
+    expect(info.maxPages).toBe(1024);
+    expect(info.maxVcpuId).toBe(1);
+    const got = xc.populatePhysmap(id, [0, 1, 2, 3]);
+    expect(typeof got).not.toBe('number');
+    expect(xc.getDomainInfo(id)!.totPages).toBe(4);
+    // Over the limit: the extent is not allocated.
+    expect(xc.populatePhysmap(id, Array.from({ length: 1100 }, (_, i) => 4 + i))).toBeLessThan(0);
+    expect(xc.unpauseDomain(id)).toBe(0);
+    expect(xc.getDomainInfo(id)!.flags & XEN_DOMINF_paused).toBe(0);
+    expect(xc.pauseDomain(id)).toBe(0);
+    expect(auditMemory(h.xen)).toEqual([]);
+    expect(xc.destroyDomain(id)).toBe(0);
+    expect(h.xen.domain(id)).toBeUndefined();
+    expect(h.xen.mm.freePages).toBe(free0);
+    expect(xc.getDomainInfo(id)?.domid === id).toBe(false);
+    expect(xc.destroyDomain(id)).toBe(-ESRCH);
+  });
+
+  it('checks the interface version and the target domain', () => {
+    const h = host();
+    const r = h.xc.domctl(XEN_DOMCTL_getdomaininfo, 0, () => undefined);
+    expect(r.rc).toBe(0);
+    // A wrong interface version is -EACCES before anything else.
+    const bad = h.xc.withScratch(() => {
+      const a = h.xc.struct(256, (v) => {
+        v.setUint32(DOMCTL_HDR.cmd!, XEN_DOMCTL_max_mem, true);
+        v.setUint32(DOMCTL_HDR.interface_version!, 0x11, true);
+      });
+      return h.port.hypercall(36 /* __HYPERVISOR_domctl */, a);
+    });
+    expect(bad).toBe(-EACCES);
+    expect(h.xc.setMaxMem(31000, 1024)).toBe(-ESRCH);
+  });
+
+  it('reports the machine and the hypervisor console', () => {
+    const h = host();
+    const pi = h.xc.physinfo();
+    expect(typeof pi).toBe('object');
+    if (typeof pi === 'number') return;
+    expect(pi.nrCpus).toBe(1);
+    expect(pi.totalPages).toBe(64 * 256);
+    expect(pi.freePages).toBeGreaterThan(0);
+    const con = h.xc.readConsole();
+    expect(con.text).toMatch(/Xen version 4\.17/);
+    expect(con.text).toMatch(/d0: created \(native, privileged\)/);
+  });
+});
+
+describe('guest lifecycle', () => {
+  it.skipIf(!have('console_io'))('runs a guest to poweroff, drains its console and frees it', async () => {
+    const h = host();
+    const free0 = h.xen.mm.freePages;
+    let out = '';
+    let exit: GuestExit | null = null;
+    const g = h.toolstack.createPv(cfg('console_io'), new Uint8Array(readFileSync(KERNEL('console_io'))), {
+      sink: (b) => (out += Buffer.from(b).toString('latin1')),
+    });
+    g.onExit((e) => (exit = e));
+    expect(await h.runUntil(() => exit !== null, { timeoutMs: 60_000 })).toBe('done');
+    expect(exit).toEqual({ reason: SHUTDOWN_poweroff, action: 'destroy' });
+    expect(out).toMatch(/ring line 39: the quick brown fox/);
+    expect(out).toMatch(/Test result: SUCCESS/);
+    expect(g.console.log).toBe(out);
+    expect(h.xen.domain(g.domid)).toBeUndefined();
+    expect(auditMemory(h.xen)).toEqual([]);
+    expect(h.xen.mm.freePages).toBe(free0);
+  }, 120_000);
+
+  it.skipIf(!have('no_trap_handler'))('keeps a crashed guest with on_crash="preserve" until destroyed', async () => {
+    const h = host();
+    let exit: GuestExit | null = null;
+    const g = h.toolstack.createPv(cfg('no_trap_handler', 'on_crash="preserve"'),
+      new Uint8Array(readFileSync(KERNEL('no_trap_handler'))));
+    g.onExit((e) => (exit = e));
+    await h.runUntil(() => exit !== null, { timeoutMs: 60_000 });
+    expect(exit).toEqual({ reason: SHUTDOWN_crash, action: 'preserve' });
+    const info = h.xc.getDomainInfo(g.domid)!;
+    expect(info.domid).toBe(g.domid);
+    expect(info.flags & XEN_DOMINF_shutdown).not.toBe(0);
+    expect(info.shutdownCode).toBe(SHUTDOWN_crash);
+    expect(h.xen.console.text()).toMatch(/domain crashed/);
+    h.toolstack.destroy(g.domid);
+    expect(h.xen.domain(g.domid)).toBeUndefined();
+    expect(auditMemory(h.xen)).toEqual([]);
+  }, 120_000);
+
+  it.skipIf(!have('vcpu_smp'))('runs two guests side by side', async () => {
+    const h = new Host({ memoryMiB: 128, wallclockBaseNs: 1_700_000_000e9 });
+    const exits: GuestExit[] = [];
+    for (const name of ['vcpu_smp', 'timer_virq']) {
+      if (!have(name)) return;
+      const extra = name === 'vcpu_smp' ? 'vcpus=2' : '';
+      const g = h.toolstack.createPv(cfg(name, extra), new Uint8Array(readFileSync(KERNEL(name))));
+      g.onExit((e) => exits.push(e));
+    }
+    await h.runUntil(() => exits.length === 2, { timeoutMs: 90_000 });
+    expect(exits.map((e) => e.reason)).toEqual([SHUTDOWN_poweroff, SHUTDOWN_poweroff]);
+    expect([...h.xen.domains].map((d) => d.domid)).toEqual([0]);
+    expect(auditMemory(h.xen)).toEqual([]);
+  }, 120_000);
+});
