@@ -40,6 +40,7 @@ import { VcpuTimers } from './common/vcpu_timers.ts';
 import { PvArch } from './arch/x86/pv/pv_arch.ts';
 import { relinquishDomain } from './common/domain_destroy.ts';
 import { NativeDomain } from './arch/x86/native.ts';
+import { updateVcpuSystemTime } from './common/vcpu_op.ts';
 import { assert } from './util/assert.ts';
 
 export interface XenOptions {
@@ -305,7 +306,7 @@ export class Xen {
   private _domainFreed(domid: number): void {
     const d = this._domains.get(domid);
     if (d === undefined || !d.dying) return;
-    assert(d.totPages === 0, `d${domid} freed with ${d.totPages} pages`);
+    assert(d.totPages === 0, () => `d${domid} freed with ${d.totPages} pages`);
     this._domains.delete(domid);
     this.mm.unregisterDomain(domid);
     for (const l of this.listeners) l.destroyed?.(domid);
@@ -315,7 +316,7 @@ export class Xen {
     this.trace.record(TRC_SCHED_SWITCH, prev ? prev.domain.domid * 65536 + prev.id : -1, next ? next.domain.domid * 65536 + next.id : -1);
     if (prev !== null) this.pv.switchOut(prev, now);
     if (next !== null) {
-      this.time.updateVcpuTime(next);
+      updateVcpuSystemTime(this, next);
       this.vcpuTimers.periodicWork(next);
       this.pv.switchIn(next, now);
     }

@@ -22,7 +22,7 @@ import {
   VCPUOP_stop_singleshot_timer, VCPUOP_up,
 } from '../../abi/vcpu.ts';
 import { SHUTDOWN_poweroff } from '../../abi/sched.ts';
-import { VCPU_INFO_EVTCHN_PENDING_SEL, VCPU_INFO_EVTCHN_UPCALL_PENDING } from '../../abi/xen.ts';
+import { VCPU_INFO_EVTCHN_PENDING_SEL, VCPU_INFO_EVTCHN_UPCALL_PENDING, VCPU_INFO_TIME } from '../../abi/xen.ts';
 import { maddr } from '../../hw/memory/addr.ts';
 import type { Xen } from '../xen.ts';
 import { VPF_down, type Vcpu } from './vcpu.ts';
@@ -30,6 +30,18 @@ import { guestOf } from './kernel.ts';
 import { PGT_writable_page } from '../mm/frame_table.ts';
 import { setPvContext, SIZEOF_VCPU_GUEST_CONTEXT } from '../arch/x86/pv/pv_context.ts';
 import { PvGuestMemory } from '../arch/x86/pv/pv_guest_memory.ts';
+
+/**
+ * update_vcpu_system_time: refresh the vcpu_info time record and, when the guest
+ * registered one (VCPUOP_register_vcpu_time_memory_area), its secondary copy in guest
+ * memory (a copy Xen cannot write is skipped, as Xen's __copy_to_guest failure is).
+ */
+export function updateVcpuSystemTime(xen: Xen, v: Vcpu): void {
+  xen.time.updateVcpuTime(v);
+  if (v.timeArea === 0 || v.vcpuInfoMa < 0) return;
+  const b = xen.mem.u8.subarray(v.vcpuInfoMa + VCPU_INFO_TIME, v.vcpuInfoMa + VCPU_INFO_TIME + 32);
+  guestOf(v).write(v.timeArea, b, 32);
+}
 
 /** Write a vCPU's runstate (44 bytes) at a guest address of `caller`'s memory. */
 function putRunstate(xen: Xen, caller: Vcpu, v: Vcpu, gva: number): boolean {
@@ -129,7 +141,7 @@ export function doVcpuOp(xen: Xen, cur: Vcpu, cmd: number, vcpuid: number, arg: 
       const gva = r.getUint32(0, true);
       if (v.pv !== null && !PvGuestMemory.ok(gva, 32)) return -EFAULT;
       v.timeArea = gva;
-      xen.time.updateVcpuTime(v);
+      updateVcpuSystemTime(xen, v);
       return 0;
     }
     case VCPUOP_send_nmi:

@@ -95,7 +95,7 @@ export class FrameTable {
   readonly typeInfo: Int32Array;
 
   constructor(frames: number) {
-    assert(Number.isInteger(frames) && frames > 0, `frame table size ${frames}`);
+    assert(Number.isInteger(frames) && frames > 0, () => `frame table size ${frames}`);
     this.frames = frames;
     this.owner = new Int32Array(frames).fill(OWNER_NONE);
     this.count = new Int32Array(frames);
@@ -135,7 +135,7 @@ export class FrameTable {
   /** Take one more general reference on a frame already known to be referenced. */
   getPageLight(mfn: number): void {
     const c = this.count[mfn]!;
-    assert(c > 0 && c < PGC_count_max, `get_page_light on mfn ${hex(mfn)} with count ${c}`);
+    assert(c > 0 && c < PGC_count_max, () => `get_page_light on mfn ${hex(mfn)} with count ${c}`);
     this.count[mfn] = c + 1;
   }
 
@@ -145,7 +145,7 @@ export class FrameTable {
    */
   putPageRaw(mfn: number): boolean {
     const c = this.count[mfn]!;
-    assert(c > 0, `put_page on free mfn ${hex(mfn)}`);
+    assert(c > 0, () => `put_page on free mfn ${hex(mfn)}`);
     this.count[mfn] = c - 1;
     return c === 1;
   }
@@ -160,7 +160,7 @@ export class FrameTable {
 
   /** Make `mfn` a frame of `domid` with the allocation reference (assign_pages). */
   assign(mfn: number, domid: number, special: boolean): void {
-    assert(this.count[mfn] === 0, `assigning busy mfn ${hex(mfn)} (count ${this.count[mfn]})`);
+    assert(this.count[mfn] === 0, () => `assigning busy mfn ${hex(mfn)} (count ${this.count[mfn]})`);
     this.owner[mfn] = domid;
     this.count[mfn] = 1;
     this.flags[mfn] = PGC_allocated | (special ? PGC_special : 0);

@@ -55,7 +55,7 @@ export class Mm {
   }
 
   registerDomain(d: MemDomain): void {
-    assert(!this._domains.has(d.domid), `domain ${d.domid} registered twice`);
+    assert(!this._domains.has(d.domid), () => `domain ${d.domid} registered twice`);
     this._domains.set(d.domid, d);
   }
 
@@ -114,7 +114,7 @@ export class Mm {
   }
 
   freeXenPage(mfn: number): void {
-    assert(this.ft.owner[mfn] === DOMID_XEN && this.ft.count[mfn] === 1, `freeing Xen page ${this.ft.describe(mfn)}`);
+    assert(this.ft.owner[mfn] === DOMID_XEN && this.ft.count[mfn] === 1, () => `freeing Xen page ${this.ft.describe(mfn)}`);
     this.ft.putPageRaw(mfn);
     this._release(mfn);
   }
@@ -149,15 +149,15 @@ export class Mm {
     const ft = this.ft;
     const owner = ft.owner[mfn]!;
     const special = (ft.flags[mfn]! & PGC_special) !== 0;
-    assert(ft.count[mfn] === 0, `releasing referenced ${ft.describe(mfn)}`);
+    assert(ft.count[mfn] === 0, () => `releasing referenced ${ft.describe(mfn)}`);
     ft.clear(mfn);
     this.zeroFrame(mfn);
     this.heap.free(mfn, 0);
     if (owner === DOMID_XEN || special) return;
     const d = this._domains.get(owner);
-    assert(d !== undefined, `freed mfn ${hex(mfn)} of unknown domain ${owner}`);
+    assert(d !== undefined, () => `freed mfn ${hex(mfn)} of unknown domain ${owner}`);
     d.totPages--;
-    assert(d.totPages >= 0, `tot_pages of d${owner} below zero`);
+    assert(d.totPages >= 0, () => `tot_pages of d${owner} below zero`);
     if (d.dying && d.totPages === 0) this.onDomainEmpty(owner);
   }
 }

@@ -39,7 +39,7 @@ export class PageAllocator {
 
   /** Give frames [first, first + n) to the heap (boot-time population). */
   addRange(first: number, n: number): void {
-    assert(first >= 0 && n >= 0 && first + n <= this.frames, `heap range ${first}+${n}`);
+    assert(first >= 0 && n >= 0 && first + n <= this.frames, () => `heap range ${first}+${n}`);
     let f = first;
     const end = first + n;
     while (f < end) {
@@ -96,8 +96,8 @@ export class PageAllocator {
 
   /** Return a block of 2^order frames starting at `mfn`, merging with free buddies. */
   free(mfn: number, order: number): void {
-    assert(order >= 0 && order <= MAX_ORDER && (mfn & ((1 << order) - 1)) === 0, `free ${mfn} order ${order}`);
-    assert(mfn + (1 << order) <= this.frames, `free ${mfn} order ${order} past the end`);
+    assert(order >= 0 && order <= MAX_ORDER && (mfn & ((1 << order) - 1)) === 0, () => `free ${mfn} order ${order}`);
+    assert(mfn + (1 << order) <= this.frames, () => `free ${mfn} order ${order} past the end`);
     this._free += 1 << order;
     let head = mfn;
     let o = order;

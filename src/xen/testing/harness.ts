@@ -18,7 +18,7 @@ export function makeXen(mib = 16): Xen {
 /** A PV domain with `vcpus` vCPUs and room for `maxPages` frames. */
 export function makePvDomain(xen: Xen, maxPages = 1024, vcpus = 1): Domain {
   const d = xen.createDomain({ kind: 'pv' });
-  assert(typeof d !== 'number', `createDomain failed: ${String(d)}`);
+  assert(typeof d !== 'number', () => `createDomain failed: ${String(d)}`);
   d.maxPages = maxPages;
   assert(xen.setMaxVcpus(d, vcpus) === 0, 'setMaxVcpus');
   return d;

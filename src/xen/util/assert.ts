@@ -9,8 +9,9 @@ export class XenBug extends Error {
   override name = 'XenBug';
 }
 
-export function assert(cond: boolean, what: string): asserts cond {
-  if (!cond) throw new XenBug(`Xen BUG: ${what}`);
+/** `what` may be a function so a hot path builds its message only when the check fails. */
+export function assert(cond: boolean, what: string | (() => string)): asserts cond {
+  if (!cond) throw new XenBug(`Xen BUG: ${typeof what === 'string' ? what : what()}`);
 }
 
 export function bug(what: string): never {

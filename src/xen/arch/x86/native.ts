@@ -213,7 +213,7 @@ class NativeGuestMemory implements GuestMemory {
  */
 export class NativePort {
   constructor(private readonly _xen: Xen, readonly domain: Domain) {
-    assert(domain.native !== null, `port for non-native ${domain}`);
+    assert(domain.native !== null, () => `port for non-native ${domain}`);
   }
 
   get domid(): number {

@@ -67,7 +67,7 @@ export class M2p {
   }
 
   set(mfn: number, pfn: number): void {
-    assert(mfn >= 0 && mfn < this._mm.frames, `M2P set of mfn ${mfn}`);
+    assert(mfn >= 0 && mfn < this._mm.frames, () => `M2P set of mfn ${mfn}`);
     // The M2P is never code: a plain store keeps the code cache coherent.
     this._view.setUint32(this._base[mfn >>> 10]! + (mfn & 1023) * 4, pfn >>> 0, true);
   }

@@ -114,7 +114,7 @@ export class PageTypes {
     } else if ((x & (PGT_type_mask | PGT_pae_xen_l2)) !== type) {
       return -EINVAL;
     } else {
-      assert((x & PGT_validated) !== 0, `type ref on unvalidated ${ft.describe(mfn)}`);
+      assert((x & PGT_validated) !== 0, () => `type ref on unvalidated ${ft.describe(mfn)}`);
     }
     ft.typeInfo[mfn] = nx;
     if ((nx & PGT_validated) === 0) {
@@ -135,7 +135,7 @@ export class PageTypes {
     if ((x & PGT_count_mask) === 0) {
       // Only a dying domain's teardown (domain_destroy.ts) can drop a reference to a table
       // it already demoted; anywhere else this is a bug.
-      assert(this.hooks.domain(ft.owner[mfn]!)?.dying === true, `put_page_type on ${ft.describe(mfn)}`);
+      assert(this.hooks.domain(ft.owner[mfn]!)?.dying === true, () => `put_page_type on ${ft.describe(mfn)}`);
       return;
     }
     if ((x & PGT_count_mask) === 1 && isPageTableType(x) && (x & PGT_validated) !== 0) {
@@ -310,7 +310,7 @@ export class PageTypes {
         }
         break;
       default:
-        assert(false, `devalidating ${this.ft.describe(mfn)}`);
+        assert(false, () => `devalidating ${this.ft.describe(mfn)}`);
     }
   }
 

@@ -82,7 +82,7 @@ export class PvArch {
       domain: (domid): PtDomain | undefined => xen.domain(domid),
       xenL2Slots: (domid) => {
         const d = xen.domain(domid);
-        assert(d?.pv != null, `Xen L2 slots for non-PV d${domid}`);
+        assert(d?.pv != null, () => `Xen L2 slots for non-PV d${domid}`);
         return d.pv.xenSlots;
       },
       validateSegDescPage: (mfn, owner) => this.dt.validateSegDescPage(mfn, owner),
@@ -122,7 +122,7 @@ export class PvArch {
 
   vcpuCreate(v: Vcpu): number {
     const d = v.domain;
-    assert(d.pv !== null, `vCPU of non-PV ${d}`);
+    assert(d.pv !== null, () => `vCPU of non-PV ${d}`);
     const p = new PvVcpu();
     p.pdptMa = d.pv.pdptFrame * 4096 + v.id * 32;
     const cpu = new Cpu({ memory: this.xen.mem, clock: this.xen.clock, tlb: this.tlb, fpu: new Fpu(), tscHz: this.xen.time.tscHz });

@@ -31,7 +31,9 @@ export class PvGuestMemory implements GuestMemory {
       const n = Math.min(len - done, 4096 - (va & 0xfff));
       const ma = guestWalk(this._mem, l3, va, false);
       if (ma < 0) return false;
-      dst.set(u8.subarray(ma, ma + n), done);
+      // Small structs (the common case) are copied without a subarray allocation.
+      if (n <= 64) for (let i = 0; i < n; i++) dst[done + i] = u8[ma + i]!;
+      else dst.set(u8.subarray(ma, ma + n), done);
       done += n;
     }
     return true;
