@@ -25,8 +25,7 @@ const KNOWN: Readonly<Record<string, string>> = {
   priv_ops: 'two back-to-back RDTSCs in one CPU block read the same value (docs/cpu.md request 2)',
   hypervisor_pointers: 'ring 1 can read the GDT/LDT shadows at 0xFFE00000 (docs/cpu.md request 4)',
   privileged_ops: 'grant_table_op is -ENOSYS until the grant-table subsystem (issue 5) lands',
-  io_ports_granted: 'a 16-bit read across a granted and an ungranted port reads all-ones here, as in Xen 4.17 ' +
-    "guest_io_read; the kernel expects the granted byte (refxen's verdict decides)",
+  grant_table_hostile: 'grant_table_op is -ENOSYS until the grant-table subsystem (issue 5) lands',
 };
 
 const kernels = existsSync(BUILD)

@@ -66,25 +66,42 @@ function adminIoOkay(v: Vcpu, port: number, bytes: number): boolean {
 }
 
 /**
- * Port input for a PV guest (guest_io_read): granted ports reach the machine's device in
- * one access of the guest's size; anything else is read a byte at a time (a 32-bit read
- * of CONFIG_ADDRESS, 0xcf8, is the domain's virtual copy), all ones where nothing answers.
+ * Port input for a PV guest (guest_io_read): an access entirely inside granted ports
+ * reaches the machine's device at the guest's size; otherwise a 32-bit read of
+ * CONFIG_ADDRESS (0xcf8) is the domain's virtual copy, and anything else is read a byte
+ * at a time, granted bytes from the device and the rest all-ones (real Xen 4.17 gives a
+ * 16-bit read across a granted and an ungranted port the granted byte: io_ports_granted).
  */
 function ioRead(xen: Xen, v: Vcpu, port: number, bytes: number): number {
+  const bus = xen.ports;
   if (adminIoOkay(v, port, bytes)) {
-    return xen.ports !== null ? xen.ports.read(port, bytes as 1 | 2 | 4) | 0 : (bytes === 4 ? -1 : (1 << (bytes * 8)) - 1);
+    return bus !== null ? bus.read(port, bytes as 1 | 2 | 4) | 0 : (bytes === 4 ? -1 : (1 << (bytes * 8)) - 1);
   }
   if (port === 0xcf8 && bytes === 4) return v.domain.pv!.pciCf8; // SAFETY: PV domain
-  return bytes === 4 ? -1 : (1 << (bytes * 8)) - 1;
+  let data = 0;
+  for (let i = 0; i < bytes; i++) {
+    const p = (port + i) & 0xffff;
+    const b = bus !== null && adminIoOkay(v, p, 1) ? bus.read(p, 1) & 0xff : 0xff;
+    data |= b << (i * 8);
+  }
+  return data | 0;
 }
 
 /** Port output (guest_io_write): granted ports go to the device; 0xcf8 (32-bit) is virtual. */
 function ioWrite(xen: Xen, v: Vcpu, port: number, bytes: number, val: number): void {
+  const bus = xen.ports;
   if (adminIoOkay(v, port, bytes)) {
-    xen.ports?.write(port, bytes as 1 | 2 | 4, val & (bytes === 4 ? -1 : (1 << (bytes * 8)) - 1));
+    bus?.write(port, bytes as 1 | 2 | 4, val & (bytes === 4 ? -1 : (1 << (bytes * 8)) - 1));
     return;
   }
-  if (port === 0xcf8 && bytes === 4) v.domain.pv!.pciCf8 = val | 0; // SAFETY: PV domain
+  if (port === 0xcf8 && bytes === 4) {
+    v.domain.pv!.pciCf8 = val | 0; // SAFETY: PV domain
+    return;
+  }
+  for (let i = 0; i < bytes; i++) {
+    const p = (port + i) & 0xffff;
+    if (bus !== null && adminIoOkay(v, p, 1)) bus.write(p, 1, (val >>> (i * 8)) & 0xff);
+  }
 }
 
 const ioBuf = new Uint8Array(4);
