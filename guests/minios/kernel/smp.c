@@ -146,14 +146,20 @@ static long start_cpu(unsigned id)
 
 static int online_cond(void *p) { return ((struct cpu *)p)->online; }
 
-void smp_init(void)
+static void bind_cpu0_ipi(void)
 {
-    cpus[0].stack_base[0] = (uint32_t)(uintptr_t)&cpus[0];
     evtchn_port_t ipi;
     long rc = xen_evtchn_bind_ipi(0, &ipi);
     if (rc) panic("bind_ipi for cpu 0: %ld", rc);
     cpus[0].ipi_port = ipi;
     evtchn_bind(ipi, 0, ipi_handler, &cpus[0]);
+}
+
+void smp_init(void)
+{
+    cpus[0].stack_base[0] = (uint32_t)(uintptr_t)&cpus[0];
+    bind_cpu0_ipi();
+    long rc;
 
     for (unsigned id = 1; id < MAX_CPUS; id++) {
         if (HYPERVISOR_vcpu_op(VCPUOP_is_up, id, 0) < 0) break;
@@ -219,6 +225,7 @@ void smp_park_secondaries(void)
 
 void smp_unpark_secondaries(int new_domain)
 {
+    if (new_domain) bind_cpu0_ipi();      /* every port died with the old domain */
     for (unsigned id = 1; id < MAX_CPUS; id++) {
         if (!cpus[id].parked) continue;
         cpus[id].parked = 0;

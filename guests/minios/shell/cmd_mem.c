@@ -98,13 +98,11 @@ static int do_memtest(int argc, char **argv)
         unsigned long want = mib ? (unsigned long)(mib * 256) : free_page_count() / 2;
         if (want > MEMTEST_MAX_PAGES) want = MEMTEST_MAX_PAGES;
         memtest_seed = (uint32_t)seed;
-        uint32_t crc = 0;
         while (memtest_n < want) {
             uint32_t *p = alloc_page();
             if (!p) break;
             unsigned long pfn = virt_to_pfn(p);
             for (unsigned w = 0; w < PAGE_SIZE / 4; w++) p[w] = pattern(memtest_seed, pfn, w);
-            crc = crc32(crc, p, 64);
             memtest_pages[memtest_n++] = p;
         }
         if (memtest_n < want)

@@ -81,8 +81,8 @@ static void note_result(const char *name, int rc)
     if (rc < 0) {
         nr_failed++;
         size_t l = strlen(failed_names);
-        if (l + strlen(name) + 3 < sizeof(failed_names))
-            snprintf(failed_names + l, sizeof(failed_names) - l, "%s%s", l ? ", " : "", name);
+        if (l + 27 < sizeof(failed_names))   /* names are cut at 24 characters */
+            snprintf(failed_names + l, sizeof(failed_names) - l, "%s%.24s", l ? ", " : "", name);
     }
 }
 
