@@ -19,7 +19,9 @@ import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseMiniosConsole, diskPatternSector } from './console_log.ts';
 import { loadScenarios, type Scenario } from './scenario.ts';
-import { bootMinios, hostHasXenstored, loadTsxen, missingFor, type TsxenApi } from './tsxen_harness.ts';
+import {
+  bootMinios, hostHasXenstored, loadTsxen, missingFor, needsGrantTables, probeHypervisor, type TsxenApi,
+} from './tsxen_harness.ts';
 import { RESULTS_FILE, type RefxenResults } from './refxen/collect.ts';
 import { XENCONS_INTERFACE_IN_CONS, XENCONS_INTERFACE_IN_PROD } from '../../src/abi/gen/io/console.ts';
 
@@ -142,6 +144,8 @@ describe('minios on tsxen', () => {
       const tsxen = needApi(ctx);
       const missing = missingFor(tsxen, sc);
       if (!hostHasXenstored(tsxen)) missing.unshift('the host runs no xenstored');
+      if (needsGrantTables(sc) && !(await probeHypervisor(tsxen)).grantTables)
+        missing.unshift('the hypervisor has no grant tables (GNTTABOP_setup_table fails)');
       if (missing.length) ctx.skip(`tsxen lacks: ${missing.join('; ')}`);
       await runScenario(tsxen, sc);
     }, 300_000);

@@ -142,3 +142,25 @@ export function hostHasXenstored(api: TsxenApi): boolean {
   };
   return visit(host, 0);
 }
+
+export interface HypervisorProbe {
+  /** GNTTABOP_setup_table worked (minios prints why not otherwise). */
+  readonly grantTables: boolean;
+  readonly console: string;
+}
+
+let probed: Promise<HypervisorProbe> | null = null;
+
+/** Boot minios once with no commands to see what the hypervisor offers (cached). */
+export function probeHypervisor(api: TsxenApi): Promise<HypervisorProbe> {
+  probed ??= bootMinios(api, { xl: 'extra="cmd=\\"echo probe\\""\n' }).then((r) => ({
+    grantTables: !/gnttab: GNTTABOP_setup_table.*no grant table/.test(r.console),
+    console: r.console,
+  }));
+  return probed;
+}
+
+/** Does the scenario need grant tables (devices, or the grant self-test)? */
+export function needsGrantTables(sc: Scenario): boolean {
+  return /^\s*(disk|vif)\s*=/m.test(sc.xl) || /selftest gnttab/.test(sc.xl);
+}
