@@ -25,6 +25,7 @@ void test_main(void)
     PVT_TRY("mov %w0, %%fs", : : "r"(X86_SEL(0, 1, 1)));
     pv_printf("LDT in the hole: vector %u error code %x cr2 %x\n", T.vector, T.error_code, T.cr2);
     CHECK_EQ(T.vector, X86_EXC_PF);
+    CHECK_EQ(T.error_code, 0);
     CHECK_EQ(T.cr2, HYPERVISOR_VIRT_START);
     __asm__ volatile("xor %%eax, %%eax; mov %%eax, %%fs" ::: "eax");
 
