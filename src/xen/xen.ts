@@ -94,6 +94,10 @@ export class Xen {
   readonly pv: PvArch;
   readonly nsPerInstruction: number;
   readonly ports: PortBus | null;
+  /** Work units done by the current guest hypercall (hypercall.ts preemption). */
+  hcWork = 0;
+  /** The current hypercall is a PV guest's own top-level one (it may be continued). */
+  hcPreemptible = false;
   readonly listeners: DomainListener[] = [];
   private readonly _domains = new Map<number, Domain>();
   private _nextDomid = 1;

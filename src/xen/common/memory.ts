@@ -23,7 +23,7 @@ import {
   XENMEM_maximum_reservation, XENMEM_memory_map, XENMEM_populate_physmap, XENMEM_remove_from_physmap,
   XENMEM_set_memory_map, XENMEMF_get_address_bits,
 } from '../../abi/memory.ts';
-import { DOMID_SELF, SHARED_INFO_ARCH_MAX_PFN } from '../../abi/xen.ts';
+import { __HYPERVISOR_memory_op, DOMID_SELF, SHARED_INFO_ARCH_MAX_PFN } from '../../abi/xen.ts';
 import { HYPERVISOR_VIRT_START, MACH2PHYS_COMPAT_VIRT_END } from '../../abi/arch_x86_32.ts';
 import type { Xen } from '../xen.ts';
 import type { Vcpu } from './vcpu.ts';
@@ -31,6 +31,7 @@ import type { Domain } from './domain.ts';
 import { guestOf } from './kernel.ts';
 import { PGC_special } from '../mm/frame_table.ts';
 import { INVALID_M2P_ENTRY } from '../arch/x86/mm/m2p.ts';
+import { createContinuation, hypercallPreemptCheck } from '../arch/x86/hypercall.ts';
 
 /** Largest extent order a domU may ask for (CONFIG_DOMU_MAX_ORDER); control domains more. */
 const DOMU_MAX_ORDER = 9;
@@ -100,6 +101,11 @@ function reservationOp(xen: Xen, v: Vcpu, op: number, arg: number, start: number
   const n = 2 ** order;
   let i = start;
   for (; i < nr; i++) {
+    // A long request continues later from extent i (the start lives in the command's top bits).
+    if (i > start && hypercallPreemptCheck(xen)) {
+      return createContinuation(xen, v, __HYPERVISOR_memory_op, (op + i * 2 ** MEMOP_EXTENT_SHIFT) >>> 0, arg);
+    }
+    xen.hcWork += n;
     if (op === XENMEM_increase_reservation) {
       const mfn = allocExtent(xen, d, order, bits);
       if (mfn < 0) break;

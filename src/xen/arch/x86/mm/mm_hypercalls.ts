@@ -12,7 +12,7 @@
  */
 import { EACCES, EFAULT, EINVAL, ENOSYS, EOPNOTSUPP, EPERM, ESRCH } from '../../../../abi/errno.ts';
 import {
-  DOMID_IO, DOMID_SELF, DOMID_XEN, MMUEXT_CLEAR_PAGE, MMUEXT_COPY_PAGE, MMUEXT_FLUSH_CACHE,
+  __HYPERVISOR_mmu_update, __HYPERVISOR_mmuext_op, DOMID_IO, DOMID_SELF, DOMID_XEN, MMUEXT_CLEAR_PAGE, MMUEXT_COPY_PAGE, MMUEXT_FLUSH_CACHE,
   MMUEXT_FLUSH_CACHE_GLOBAL, MMUEXT_INVLPG_ALL, MMUEXT_INVLPG_LOCAL, MMUEXT_INVLPG_MULTI, MMUEXT_MARK_SUPER,
   MMUEXT_NEW_BASEPTR, MMUEXT_NEW_USER_BASEPTR, MMUEXT_PIN_L1_TABLE, MMUEXT_PIN_L2_TABLE, MMUEXT_PIN_L3_TABLE,
   MMUEXT_PIN_L4_TABLE, MMUEXT_SET_LDT, MMUEXT_TLB_FLUSH_ALL, MMUEXT_TLB_FLUSH_LOCAL, MMUEXT_TLB_FLUSH_MULTI,
@@ -25,6 +25,7 @@ import type { Vcpu } from '../../../common/vcpu.ts';
 import type { Domain } from '../../../common/domain.ts';
 import { guestOf } from '../../../common/kernel.ts';
 import { PvGuestMemory } from '../pv/pv_guest_memory.ts';
+import { createContinuation, hypercallPreemptCheck } from '../hypercall.ts';
 import {
   PGT_count_mask, PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table, PGT_pinned, PGT_type_mask, PGT_validated,
   PGT_writable_page,
@@ -93,7 +94,13 @@ export function doMmuUpdate(xen: Xen, v: Vcpu, reqs: number, count: number, pdon
   }
   const pt = xen.pageTypes;
   const ft = xen.mm.ft;
+  let preempted = false;
   for (; i < count; i++) {
+    if (i > 0 && hypercallPreemptCheck(xen)) {
+      preempted = true;
+      break;
+    }
+    xen.hcWork++;
     const req = xen.scratch.readStruct(mem, reqs + i * 16, 16);
     if (req === null) {
       rc = -EFAULT;
@@ -170,7 +177,12 @@ export function doMmuUpdate(xen: Xen, v: Vcpu, reqs: number, count: number, pdon
     }
     if (rc !== 0) break;
   }
-  return finish();
+  finish();
+  if (preempted) {
+    return createContinuation(xen, v, __HYPERVISOR_mmu_update, reqs + i * 16, (count - i) | MMU_UPDATE_PREEMPTED, pdone,
+      foreigndom);
+  }
+  return rc;
 }
 
 // ---- base pointer, pins, flushes -------------------------------------------------------------------
@@ -234,7 +246,13 @@ export function doMmuextOp(xen: Xen, v: Vcpu, ops: number, count: number, pdone:
   const p = v.pv!; // SAFETY: PV vCPU (mmuext_op is PV-only)
   let i = 0;
   let rc = 0;
+  let preempted = false;
   for (; i < count; i++) {
+    if (i > 0 && hypercallPreemptCheck(xen)) {
+      preempted = true;
+      break;
+    }
+    xen.hcWork++;
     const op = xen.scratch.readStruct(mem, ops + i * 12, 12);
     if (op === null) {
       rc = -EFAULT;
@@ -377,6 +395,10 @@ export function doMmuextOp(xen: Xen, v: Vcpu, ops: number, count: number, pdone:
     if (rc !== 0) break;
   }
   if (pdone !== 0) xen.scratch.writeU32(mem, pdone, (done0 + i) >>> 0);
+  if (preempted) {
+    return createContinuation(xen, v, __HYPERVISOR_mmuext_op, ops + i * 12, (count - i) | MMU_UPDATE_PREEMPTED, pdone,
+      foreigndom);
+  }
   return rc;
 }
 

@@ -58,8 +58,12 @@ export function runPvVcpu(xen: Xen, v: Vcpu, budget: number): void {
         break;
       case ExitReason.SOFT_INT: {
         const vec = cpu.exit.vector;
-        if (vec === 0x82) doHypercall(xen, v);
-        else bounceTrap(xen, v, vec, -1);
+        if (vec === 0x82) {
+          doHypercall(xen, v);
+          if (p.continued) return; // preempted: its slice ends, the call resumes next time
+        } else {
+          bounceTrap(xen, v, vec, -1);
+        }
         break;
       }
       case ExitReason.EXCEPTION:

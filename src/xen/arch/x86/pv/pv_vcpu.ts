@@ -73,6 +73,8 @@ export class PvVcpu {
 
   /** Set by a hypercall that must not get a return value in EAX (iret). */
   noReturn = false;
+  /** The last hypercall was preempted with a continuation (its slice ends). */
+  continued = false;
   /** NMI waiting for delivery (VCPUOP_send_nmi) and the NMI-in-progress mask. */
   nmiPending = false;
   nmiMasked = false;
