@@ -150,3 +150,41 @@ export const SYSCTL_READCONSOLE = offsets(xen_sysctl_readconsole_wire);
 export const SYSCTL_PHYSINFO = offsets(xen_sysctl_physinfo_wire);
 export const SYSCTL_GETDOMAININFOLIST = offsets(xen_sysctl_getdomaininfolist_wire);
 export const SYSCTL_TBUF_OP = offsets(xen_sysctl_tbuf_op_wire);
+
+// ---- the trace buffer (tsxen's xentrace) ------------------------------------------------
+//
+// Hypervisor-owned frames dom0 maps as DOMID_XEN's after sysctl tbuf_op get_info
+// (buffer_mfn, size in bytes). Little endian: a 64-byte header
+//   0 magic 'TSXT'  4 version 1  8 record size 32  12 capacity (records)
+//   16 total records ever made (u64: a reader detects loss)  24 event mask
+// then `capacity` records of 32 bytes at 64 + (n % capacity) * 32:
+//   0 time (ns, u64)  8 event (u32)  12 a (i32)  16 b (i32)  20-31 zero
+
+export const TRACE_MAGIC = 0x54585354; // 'TSXT'
+export const TRACE_HEADER = 64;
+export const TRACE_RECORD = 32;
+/** The buffer's frames: 2^order contiguous pages. */
+export const TRACE_ORDER = 6;
+
+export interface TraceRecord {
+  readonly time: number;
+  readonly event: number;
+  readonly a: number;
+  readonly b: number;
+}
+
+/** Decode a trace buffer's bytes (the hypervisor's own view, or dom0's mapping of it). */
+export function readTraceRecords(view: DataView, base: number, from = 0, max = Infinity): { total: number; records: TraceRecord[] } {
+  const capacity = view.getUint32(base + 12, true);
+  const total = view.getUint32(base + 16, true) + view.getUint32(base + 20, true) * 0x100000000;
+  const oldest = Math.max(0, total - capacity);
+  const records: TraceRecord[] = [];
+  for (let n = Math.max(from, oldest); n < total && records.length < max; n++) {
+    const o = base + TRACE_HEADER + (n % capacity) * TRACE_RECORD;
+    records.push({
+      time: view.getUint32(o, true) + view.getUint32(o + 4, true) * 0x100000000,
+      event: view.getUint32(o + 8, true), a: view.getInt32(o + 12, true), b: view.getInt32(o + 16, true),
+    });
+  }
+  return { total, records };
+}

@@ -35,13 +35,14 @@ import type { Scheduler } from './common/sched/scheduler.ts';
 import { RoundRobinScheduler } from './common/sched/rr.ts';
 import { GuestScratch } from './common/guest_access.ts';
 import { HvConsole } from './common/console.ts';
-import { TraceBuffer, TRC_SCHED_SWITCH } from './common/trace.ts';
+import { TRACE_ORDER, TraceBuffer, TRC_SCHED_SWITCH } from './common/trace.ts';
 import { VcpuTimers } from './common/vcpu_timers.ts';
 import { PvArch } from './arch/x86/pv/pv_arch.ts';
 import { relinquishDomain } from './common/domain_destroy.ts';
 import { NativeDomain } from './arch/x86/native.ts';
 import { updateVcpuSystemTime } from './common/vcpu_op.ts';
 import { assert } from './util/assert.ts';
+import { RangeSet } from './util/rangeset.ts';
 
 export interface XenOptions {
   readonly memory: MachineMemory;
@@ -94,6 +95,11 @@ export class Xen {
   readonly pv: PvArch;
   readonly nsPerInstruction: number;
   readonly ports: PortBus | null;
+  /**
+   * Hypervisor frames a privileged domain may map as DOMID_XEN's (Xen's
+   * share_xen_page_with_privileged_guests): the trace buffer.
+   */
+  readonly sharedXenFrames = new RangeSet();
   /** Work units done by the current guest hypercall (hypercall.ts preemption). */
   hcWork = 0;
   /** The current hypercall is a PV guest's own top-level one (it may be continued). */
@@ -110,8 +116,11 @@ export class Xen {
     this.time = new XenTime(opts.clock, opts.memory, opts.tscHz ?? 1e9, opts.wallclockBaseNs ?? 0,
       opts.systemTimeBaseNs ?? 0);
     this.console = new HvConsole(opts.consoleSink);
-    this.trace = new TraceBuffer(() => this.time.now());
     this.mm = new Mm(opts.memory, { reservedLowFrames: opts.reservedLowFrames ?? 256 });
+    const traceMfn = this.mm.allocXenPages(TRACE_ORDER);
+    assert(traceMfn >= 0, 'no memory for the trace buffer');
+    this.trace = new TraceBuffer(opts.memory.view, traceMfn * 4096, () => this.time.now());
+    this.sharedXenFrames.add(traceMfn, traceMfn + (1 << TRACE_ORDER) - 1);
     this.mm.onDomainEmpty = (domid) => this._domainFreed(domid);
     this.m2p = new M2p(this.mm);
     this.pv = new PvArch(this);

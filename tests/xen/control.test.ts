@@ -16,6 +16,10 @@ import {
 import { DOMCTL_HDR } from '../../src/abi/control_wire.ts';
 import { SHUTDOWN_crash, SHUTDOWN_poweroff } from '../../src/abi/sched.ts';
 import type { GuestExit } from '../../src/dom0/toolstack/toolstack.ts';
+import { readXenTrace } from '../../src/dom0/libxc/trace.ts';
+import { ForeignMap } from '../../src/dom0/libxc/foreign.ts';
+import { DOMID_XEN } from '../../src/abi/xen.ts';
+import { TRC_HYPERCALL, TRC_SCHED_SWITCH } from '../../src/xen/common/trace.ts';
 
 const BUILD = join(import.meta.dirname, '..', '..', 'guests', 'build');
 const KERNEL = (name: string): string => join(BUILD, `pv-${name}.elf`);
@@ -112,6 +116,32 @@ describe('guest lifecycle', () => {
     expect(h.xen.domain(g.domid)).toBeUndefined();
     expect(auditMemory(h.xen)).toEqual([]);
     expect(h.xen.mm.freePages).toBe(free0);
+  }, 120_000);
+
+  it.skipIf(!have('xen_version'))('lets dom0 read the trace buffer (and no other hypervisor frame)', async () => {
+    const h = host();
+    let exit: GuestExit | null = null;
+    const g = h.toolstack.createPv(cfg('xen_version'), new Uint8Array(readFileSync(KERNEL('xen_version'))));
+    g.onExit((e) => (exit = e));
+    await h.runUntil(() => exit !== null, { timeoutMs: 60_000 });
+    const t = readXenTrace(h.xc);
+    expect(t.total).toBeGreaterThan(0);
+    const calls = t.records.filter((r) => r.event === TRC_HYPERCALL && r.a >>> 16 === g.domid);
+    expect(calls.some((r) => r.b === 17 /* xen_version */)).toBe(true);
+    expect(t.records.some((r) => r.event === TRC_SCHED_SWITCH && r.b === g.domid * 65536)).toBe(true);
+    for (let i = 1; i < t.records.length; i++) expect(t.records[i]!.time).toBeGreaterThanOrEqual(t.records[i - 1]!.time);
+    // Since a point: only newer records (dom0's own hypercalls reading the buffer).
+    const later = readXenTrace(h.xc, t.total).records;
+    expect(later.every((r) => r.event === TRC_HYPERCALL && r.a >>> 16 === 0)).toBe(true);
+    expect(h.xc.setTraceMask(0)).toBe(0);
+    const n = readXenTrace(h.xc).total;
+    h.xc.getDomainInfo(0);
+    expect(readXenTrace(h.xc).total).toBe(n);
+    // A hypervisor frame that is not shared: refused.
+    const info = h.xc.traceInfo();
+    if (typeof info === 'number') throw new Error('traceInfo');
+    expect(() => ForeignMap.map(h.xc, DOMID_XEN, [info.mfn - 1])).toThrow(/mapping frames/);
+    expect(auditMemory(h.xen)).toEqual([]);
   }, 120_000);
 
   it.skipIf(!have('no_trap_handler'))('keeps a crashed guest with on_crash="preserve" until destroyed', async () => {

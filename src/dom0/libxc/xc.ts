@@ -17,7 +17,8 @@ import { __HYPERVISOR_domctl, __HYPERVISOR_event_channel_op, __HYPERVISOR_memory
 } from '../../abi/xen.ts';
 import {
   DOMCTL_CREATEDOMAIN, DOMCTL_GETDOMAININFO, DOMCTL_HDR, DOMCTL_IOPORT_PERMISSION, DOMCTL_U32, DOMCTL_U64, DOMCTL_VCPUCONTEXT,
-  SYSCTL_HDR, SYSCTL_PHYSINFO, SYSCTL_READCONSOLE, XEN_DOMCTL_INTERFACE_VERSION_WIRE, XEN_DOMCTL_WIRE_SIZE,
+  SYSCTL_HDR, SYSCTL_PHYSINFO, SYSCTL_READCONSOLE, SYSCTL_TBUF_OP, XEN_SYSCTL_TBUFOP_get_info,
+  XEN_SYSCTL_TBUFOP_set_evt_mask, XEN_DOMCTL_INTERFACE_VERSION_WIRE, XEN_DOMCTL_WIRE_SIZE,
   XEN_DOMCTL_WIRE_U, XEN_SYSCTL_INTERFACE_VERSION_WIRE, XEN_SYSCTL_WIRE_SIZE, XEN_SYSCTL_WIRE_U,
 } from '../../abi/control_wire.ts';
 import {
@@ -26,7 +27,7 @@ import {
   XEN_DOMCTL_max_mem, XEN_DOMCTL_pausedomain, XEN_DOMCTL_setvcpucontext, XEN_DOMCTL_unpausedomain,
   XEN_DOMCTL_getvcpucontext, XEN_DOMCTL_max_vcpus, XEN_DOMINF_shutdownshift, XEN_DOMINF_shutdownmask,
 } from '../../abi/domctl.ts';
-import { XEN_SYSCTL_physinfo, XEN_SYSCTL_readconsole } from '../../abi/sysctl.ts';
+import { XEN_SYSCTL_physinfo, XEN_SYSCTL_readconsole, XEN_SYSCTL_tbuf_op } from '../../abi/sysctl.ts';
 import {
   EVTCHNOP_alloc_unbound, EVTCHNOP_bind_interdomain, EVTCHNOP_bind_virq, EVTCHNOP_close, EVTCHNOP_send, EVTCHNOP_unmask,
 } from '../../abi/event_channel.ts';
@@ -216,6 +217,25 @@ export class Xc {
       onlineVcpus: out.getUint32(u + G.nr_online_vcpus!, true),
       maxVcpuId: out.getInt32(u + G.max_vcpu_id!, true),
     };
+  }
+
+  /** sysctl tbuf_op get_info: the trace buffer's first frame, size (bytes) and event mask. */
+  traceInfo(): { mfn: number; bytes: number; mask: number } | number {
+    const { rc, out } = this.sysctl(XEN_SYSCTL_tbuf_op, (v, u) => v.setUint32(u + SYSCTL_TBUF_OP.cmd!, XEN_SYSCTL_TBUFOP_get_info, true));
+    if (rc < 0) return rc;
+    const u = XEN_SYSCTL_WIRE_U, T = SYSCTL_TBUF_OP;
+    return {
+      mfn: out.getUint32(u + T.buffer_mfn!, true) + out.getUint32(u + T.buffer_mfn! + 4, true) * 0x100000000,
+      bytes: out.getUint32(u + T.size!, true), mask: out.getUint32(u + T.evt_mask!, true),
+    };
+  }
+
+  /** sysctl tbuf_op set_evt_mask: which event classes the hypervisor records. */
+  setTraceMask(mask: number): number {
+    return this.sysctl(XEN_SYSCTL_tbuf_op, (v, u) => {
+      v.setUint32(u + SYSCTL_TBUF_OP.cmd!, XEN_SYSCTL_TBUFOP_set_evt_mask, true);
+      v.setUint32(u + SYSCTL_TBUF_OP.evt_mask!, mask >>> 0, true);
+    }).rc;
   }
 
   /** xc_domain_ioport_permission: grant (or revoke) ports [first, first + n). */

@@ -87,8 +87,11 @@ export function doSysctl(xen: Xen, cur: Vcpu, arg: number): number {
       const T = SYSCTL_TBUF_OP;
       const sub = op.getUint32(U + T.cmd!, true);
       if (sub === XEN_SYSCTL_TBUFOP_get_info) {
+        // The buffer's first frame and its size in bytes (dom0 maps it as DOMID_XEN's).
         op.setUint32(U + T.evt_mask!, xen.trace.mask, true);
-        op.setUint32(U + T.size!, xen.trace.total, true);
+        op.setUint32(U + T.buffer_mfn!, xen.trace.base / 4096, true);
+        op.setUint32(U + T.buffer_mfn! + 4, 0, true);
+        op.setUint32(U + T.size!, xen.trace.bytes, true);
         return copyBack();
       }
       if (sub === XEN_SYSCTL_TBUFOP_set_evt_mask) {

@@ -108,6 +108,8 @@ export class NativeDomain {
     let mfn: number;
     let owner: number;
     if (fdomid === DOMID_XEN) {
+      // Only the frames Xen shares with privileged domains (the trace buffer).
+      if (!xen.sharedXenFrames.contains(gfn)) return -EPERM;
       mfn = gfn;
       owner = DOMID_XEN;
     } else {
