@@ -50,6 +50,8 @@ import type { Vcpu } from './vcpu.ts';
 import { auditContributors } from '../audit.ts';
 import { PGT_writable_page } from '../mm/frame_table.ts';
 import { assert } from '../util/assert.ts';
+import type { P2mGrantMapper } from './grant_table_map.ts';
+import type { P2mPageAdder } from './grant_table_transfer.ts';
 
 /** Xen 4.17's defaults (boot options gnttab_max_frames / gnttab_max_maptrack_frames). */
 export const OPT_MAX_GRANT_FRAMES = 64;
@@ -223,21 +225,21 @@ export class GrantTable {
   }
 }
 
-function grow32(a: Int32Array, n: number): Int32Array {
+function grow32(a: Int32Array<ArrayBuffer>, n: number): Int32Array<ArrayBuffer> {
   if (a.length >= n) return a;
   const b = new Int32Array(Math.max(n, a.length * 2));
   b.set(a);
   return b;
 }
 
-function grow32u(a: Uint32Array, n: number): Uint32Array {
+function grow32u(a: Uint32Array<ArrayBuffer>, n: number): Uint32Array<ArrayBuffer> {
   if (a.length >= n) return a;
   const b = new Uint32Array(Math.max(n, a.length * 2));
   b.set(a);
   return b;
 }
 
-function grow16(a: Uint16Array, n: number): Uint16Array {
+function grow16(a: Uint16Array<ArrayBuffer>, n: number): Uint16Array<ArrayBuffer> {
   if (a.length >= n) return a;
   const b = new Uint16Array(Math.max(n, a.length * 2));
   b.set(a);
@@ -252,6 +254,8 @@ function grow16(a: Uint16Array, n: number): Uint16Array {
  */
 export class GrantTables {
   private readonly _tables = new Map<number, GrantTable>();
+  /** Host mappings and page additions for translated (native) domains, set by their arch code. */
+  p2m: (P2mGrantMapper & P2mPageAdder) | null = null;
   private readonly _view: DataView;
 
   constructor(readonly xen: Xen) {
@@ -402,4 +406,16 @@ export class GrantTables {
       }
     }
   }
+}
+
+const TABLES = new WeakMap<Xen, GrantTables>();
+
+/** The grant tables of hypervisor `xen` (created on first use). */
+export function grantTables(xen: Xen): GrantTables {
+  let g = TABLES.get(xen);
+  if (g === undefined) {
+    g = new GrantTables(xen);
+    TABLES.set(xen, g);
+  }
+  return g;
 }
