@@ -23,18 +23,4 @@ export interface KnownFailure {
   readonly cases: Readonly<Partial<Record<SuiteName, readonly number[]>>>;
 }
 
-export const KNOWN_FAILURES: readonly KnownFailure[] = [
-  { id: 'F1', cases: { forms: [10128, 10129] } },
-  { id: 'F2', cases: { forms: [10127] } },
-  { id: 'F3', cases: { forms: [10578] } },
-  { id: 'F4', cases: { forms: [11441] } },
-  {
-    id: 'F5',
-    cases: {
-      forms: [11567, 11569, 11570, 11573, 11574, 11576, 11579, 11581],
-      seq: [69, 117, 164, 196, 262, 283, 296, 513, 626, 978, 985, 1069, 1272, 1274, 1441, 1494],
-    },
-  },
-  { id: 'F6', cases: { forms: [11626], seq: [193, 1168, 1428, 1461] } },
-  { id: 'F7', cases: { seq: [454] } },
-];
+export const KNOWN_FAILURES: readonly KnownFailure[] = [];
