@@ -72,3 +72,19 @@ int xen_console_flush(void)
     }
     return r->out_cons == r->out_prod;
 }
+
+unsigned xen_console_read(char *buf, unsigned max)
+{
+    volatile struct xencons_interface *r = xen_console.ring;
+    if (!r) return 0;
+    XENCONS_RING_IDX cons = r->in_cons, prod = r->in_prod;
+    rmb();
+    /* Corrupt indices (more than the ring holds) are treated as an empty ring. */
+    if (prod - cons > sizeof(r->in)) return 0;
+    unsigned n = 0;
+    while (cons != prod && n < max) buf[n++] = r->in[MASK_XENCONS_IDX(cons++, r->in)];
+    wmb();
+    r->in_cons = cons;
+    if (n) notify();
+    return n;
+}

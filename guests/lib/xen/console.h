@@ -29,5 +29,7 @@ void xen_console_init(volatile struct xencons_interface *ring, evtchn_port_t por
 void xen_console_write(const char *buf, unsigned len);
 /* Wait until the backend consumed everything (bounded spin + yield). Returns 1 if drained. */
 int xen_console_flush(void);
+/* Take up to max bytes the backend put in the input ring (never waits); returns the count. */
+unsigned xen_console_read(char *buf, unsigned max);
 
 #endif

@@ -55,6 +55,15 @@ long xen_evtchn_bind_ipi(uint32_t vcpu, evtchn_port_t *port);
 long xen_evtchn_alloc_unbound(domid_t remote, evtchn_port_t *port);
 long xen_evtchn_bind_interdomain(domid_t remote, evtchn_port_t remote_port,
                                  evtchn_port_t *port);
+/* alloc_unbound in domain `dom` (DOMID_SELF, or another domain with privilege). */
+long xen_evtchn_alloc_unbound_in(domid_t dom, domid_t remote, evtchn_port_t *port);
+long xen_evtchn_bind_pirq(uint32_t pirq, uint32_t flags, evtchn_port_t *port);
+long xen_evtchn_bind_vcpu(evtchn_port_t port, uint32_t vcpu);
+/* EVTCHNOP_status of dom:port into *out. */
+long xen_evtchn_status(domid_t dom, evtchn_port_t port, struct evtchn_status *out);
+long xen_evtchn_reset(domid_t dom);
+/* The legacy form (hypercall 16, struct evtchn_op): any command, OUT fields in *op. */
+long xen_evtchn_op_compat(struct evtchn_op *op);
 
 /* Pending/mask bits of a port in a mapped shared_info. */
 static inline int xen_evtchn_pending(const volatile struct shared_info *s, evtchn_port_t p)
