@@ -1,7 +1,8 @@
 /*
- * Hostile: console_io (a dom0 interface) from a domU, on a release build of Xen 4.x: XSM's default policy lets only
- * the console domain (dom0) use it, so every sub-op, known or not, is -EPERM; the PV
- * console ring is a domU's only console (this test's own output proves it works).
+ * Hostile: console_io, a dom0 interface, from a domU on a release build of Xen 4.x:
+ * XSM's default policy lets only the console domain use it, so every sub-op, known or
+ * not, is -EPERM; the PV console ring is a domU's only console (this test's own output,
+ * longer than the ring, proves it works).
  */
 #include "lib/pvtest.h"
 
