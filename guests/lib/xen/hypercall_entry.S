@@ -9,7 +9,8 @@
  * stack, result in EAX. EBX, ESI, EDI and EBP are callee-saved in cdecl and are restored
  * even though Xen may poison the argument registers.
  */
-#define HYPERCALL_PAGE_SLOTS 128
+#include <xen/xen.h>
+
 
     .section .hypercall_page, "ax", @progbits
     .balign 4096
@@ -45,7 +46,7 @@ xen_hypercall:
     movl 20(%ebp), %edx
     movl 24(%ebp), %esi
     movl 28(%ebp), %edi
-    int $0x82
+    int $HYPERCALL_VECTOR
 2:  popl %edi
     popl %esi
     popl %ebx
@@ -67,7 +68,7 @@ xen_hypercall_int82:
     movl 20(%ebp), %edx
     movl 24(%ebp), %esi
     movl 28(%ebp), %edi
-    int $0x82
+    int $HYPERCALL_VECTOR
     popl %edi
     popl %esi
     popl %ebx

@@ -15,11 +15,11 @@ void test_main(void)
         const uint8_t *s = hypercall_page + i * 32;
         unsigned len;
         if (i == __HYPERVISOR_iret) {
-            static const uint8_t want[] = { 0x50, 0xb8, __HYPERVISOR_iret, 0, 0, 0, 0xcd, 0x82 };
+            static const uint8_t want[] = { 0x50, 0xb8, __HYPERVISOR_iret, 0, 0, 0, 0xcd, HYPERCALL_VECTOR };
             len = sizeof(want);
             if (memcmp(s, want, len)) bad_slots++;
         } else {
-            uint8_t want[8] = { 0xb8, (uint8_t)i, 0, 0, 0, 0xcd, 0x82, 0xc3 };
+            uint8_t want[8] = { 0xb8, (uint8_t)i, 0, 0, 0, 0xcd, HYPERCALL_VECTOR, 0xc3 };
             len = sizeof(want);
             if (memcmp(s, want, len)) {
                 if (!bad_slots)

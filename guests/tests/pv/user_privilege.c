@@ -15,7 +15,7 @@ static volatile uint32_t kernel_word = 0x4b;
 PVT_USER_DATA static volatile uint32_t user_word = 0x55;
 PVT_USER_DATA static volatile uint32_t user_ro_page[1024] __attribute__((aligned(4096)));
 
-PVT_USER_TEXT static uint32_t u_hypercall(uint32_t a) { __asm__ volatile("int $0x82" : "+a"(a)); return a; }
+PVT_USER_TEXT static uint32_t u_hypercall(uint32_t a) { __asm__ volatile("int %[v]" : "+a"(a) : [v] "i"(HYPERCALL_VECTOR)); return a; }
 PVT_USER_TEXT static uint32_t u_cli(uint32_t a) { __asm__ volatile("cli"); return a; }
 PVT_USER_TEXT static uint32_t u_hlt(uint32_t a) { __asm__ volatile("hlt"); return a; }
 PVT_USER_TEXT static uint32_t u_in(uint32_t a) { __asm__ volatile("inb $0x80, %%al" : "+a"(a)); return a; }
@@ -42,7 +42,7 @@ static void expect_user_fault(const char *what, uint32_t (*fn)(uint32_t), uint32
 void test_main(void)
 {
     expect_user_fault("int $0x82 (hypercall) from ring 3", u_hypercall, __HYPERVISOR_xen_version,
-                      X86_EXC_GP, (0x82 << 3) | 2);
+                      X86_EXC_GP, (HYPERCALL_VECTOR << 3) | 2);
     expect_user_fault("cli", u_cli, 0, X86_EXC_GP, 0);
     expect_user_fault("hlt", u_hlt, 0, X86_EXC_GP, 0);
     expect_user_fault("in", u_in, 0, X86_EXC_GP, 0);
