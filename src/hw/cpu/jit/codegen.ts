@@ -187,8 +187,13 @@ export function blockSource(cpu: Cpu, b: number, chunkEntries: Set<number>): str
  */
 type ChunkFn = (cpu: Cpu, pc: number, eipBase: number) => number;
 const STOP = 0x10000;
-/** Source characters per chunk (about 40 % of this as bytecode, well under 60 KB). */
-const CHUNK_SOURCE = 24_000;
+/**
+ * Source characters per chunk: a few blocks. Measured on the bench workload, TurboFan's code
+ * for small chunks beats big ones even though control passes through the dispatcher more
+ * often (4 K: ~340 MIPS per CPU-second, 24 K: ~300; copying hot cross-chunk targets into
+ * bigger chunks cut transitions 5x and was slower still).
+ */
+const CHUNK_SOURCE = 4_000;
 
 const CHUNK_HEAD = `
 const H = helpers, PARITY = parity;
