@@ -11,7 +11,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -33,16 +33,22 @@ export function asm(src: string, opts: AsmOptions = {}): Uint8Array {
   mkdirSync(DIR, { recursive: true });
   const bin = join(DIR, `${key}.bin`);
   if (!existsSync(bin)) {
-    const s = join(DIR, `${key}.s`), o = join(DIR, `${key}.o`), e = join(DIR, `${key}.elf`);
+    // per-process intermediates, renamed into place: parallel test workers never read a
+    // half-written cache entry; only the .bin stays
+    const tmp = join(DIR, `${key}.${process.pid}`);
+    const s = `${tmp}.s`, o = `${tmp}.o`, e = `${tmp}.elf`, b = `${tmp}.bin`;
     writeFileSync(s, text);
     try {
       execFileSync('as', ['--32', '-o', o, s], { stdio: ['ignore', 'ignore', 'pipe'] });
       execFileSync('ld', ['-m', 'elf_i386', '-Ttext', `0x${org.toString(16)}`, '-e', '0', '--no-warn-rwx-segments', '-o', e, o],
         { stdio: ['ignore', 'ignore', 'pipe'] });
-      execFileSync('objcopy', ['-O', 'binary', '-j', '.text', e, bin], { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync('objcopy', ['-O', 'binary', '-j', '.text', e, b], { stdio: ['ignore', 'ignore', 'pipe'] });
+      renameSync(b, bin);
     } catch (err) {
       const msg = (err as { stderr?: Buffer }).stderr?.toString() ?? String(err);
       throw new Error(`assembling failed:\n${text}\n${msg}`);
+    } finally {
+      for (const f of [s, o, e, b]) rmSync(f, { force: true });
     }
   }
   return new Uint8Array(readFileSync(bin));

@@ -3,7 +3,7 @@
  * QEMU's isa-debug-exit status; bad input gets a message and status 2.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync, mkdtempSync } from 'node:fs';
+import { existsSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -42,6 +42,7 @@ describe('tsxen bare', () => {
     const m = tsxen();
     expect([m.status, /--kernel .* is required/.test(m.stderr)]).toEqual([2, true]);
     const o = tsxen('--kernel', junk, '--memory', 'lots');
+    rmSync(dir, { recursive: true, force: true });
     expect([o.status, /--memory "lots"/.test(o.stderr)]).toEqual([2, true]);
   });
 });

@@ -6,7 +6,7 @@
  * that pushes them past the limit (or makes them deoptimize for good) fails here.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +53,7 @@ describe('V8 optimizes the interpreter', () => {
     writeFileSync(file, SCRIPT);
     const r = spawnSync(process.execPath, ['--allow-natives-syntax', '--import', 'tsx/esm', file],
       { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+    rmSync(dir, { recursive: true, force: true });
     expect(r.status, r.stderr).toBe(0);
     const out = JSON.parse(r.stdout.trim().split('\n').pop()!) as { execBlock: number; instructions: number };
     expect(out.instructions).toBeGreaterThan(10_000_000);

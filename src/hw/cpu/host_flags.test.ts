@@ -9,7 +9,7 @@
  * the printed seed: TSXEN_SEED=<n> npx vitest run src/hw/cpu/host_flags.test.ts
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -116,14 +116,16 @@ void _start(void){
 
 function hostRun(): string | null {
   if (process.arch !== 'x64' && process.arch !== 'ia32') return null;
+  const dir = mkdtempSync(join(tmpdir(), 'tsxen-flags-'));
   try {
-    const dir = mkdtempSync(join(tmpdir(), 'tsxen-flags-'));
     writeFileSync(join(dir, 'p.c'), cProgram());
     execFileSync('gcc', ['-m32', '-O1', '-ffreestanding', '-nostdlib', '-static', '-fno-pic', '-no-pie', '-o', join(dir, 'p'), join(dir, 'p.c')],
       { stdio: ['ignore', 'ignore', 'pipe'] });
     return execFileSync(join(dir, 'p'), { encoding: 'latin1', maxBuffer: 64 << 20 });
   } catch {
     return null;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
