@@ -27,6 +27,7 @@ import { PageTypes } from './arch/x86/mm/page_type.ts';
 import { Domain, type DomainConfig } from './common/domain.ts';
 import { Vcpu, VPF_down } from './common/vcpu.ts';
 import { EventChannels, EvtchnDomain } from './common/event_channel.ts';
+import { grantTables } from './common/grant_table.ts';
 import { Evtchn2l } from './common/event_2l.ts';
 import { XenTime } from './common/time.ts';
 import { TimerQueue } from './common/timer.ts';
@@ -173,9 +174,17 @@ export class Xen {
     d.sharedInfoMfn = si;
     this.mm.registerDomain(d);
     this._domains.set(id, d);
+    if (typeof grantTables(this).init(d) === 'number') {
+      grantTables(this).destroy(id);
+      this._domains.delete(id);
+      this.mm.unregisterDomain(id);
+      this.mm.dropAllocation(si);
+      return -ENOMEM;
+    }
     if (d.kind === 'pv') {
       const rc = this.pv.domainCreate(d);
       if (rc !== 0) {
+        grantTables(this).destroy(id);
         this._domains.delete(id);
         this.mm.unregisterDomain(id);
         this.mm.dropAllocation(si);

@@ -18,6 +18,14 @@ export interface HypercallPort {
   read(gpa: number, dst: Uint8Array, len?: number): boolean;
   /** Copy into the domain's pseudo-physical memory; false if a page is not mapped. */
   write(gpa: number, src: Uint8Array, len?: number): boolean;
+  /**
+   * A live, zero-copy view of `len` bytes at pseudo-physical `gpa` (within one page), or
+   * null if nothing is mapped there (or, with `write`, the page may only be read: a
+   * read-only grant mapping). After writing through a view call written().
+   */
+  view(gpa: number, len: number, write?: boolean): Uint8Array | null;
+  /** Bytes [gpa, gpa + len) of a view were written: keeps decoded guest code coherent. */
+  written(gpa: number, len: number): void;
   /** Called when the domain's evtchn_upcall_pending goes 0 -> 1 (between scheduler slices). */
   setEventHandler(fn: (() => void) | null): void;
 }

@@ -15,11 +15,16 @@ import {
   PGT_count_mask, PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table, PGT_pinned, PGT_type_mask, PGT_validated,
   PGT_writable_page,
 } from '../mm/frame_table.ts';
+import { grantTables } from './grant_table.ts';
+import { releaseMappings } from './grant_table_map.ts';
 
 export function relinquishDomain(xen: Xen, d: Domain): void {
   const mm = xen.mm;
   const ft = mm.ft;
   const pt = xen.pageTypes;
+  // Grant mappings first (Xen's gnttab_release_mappings): pins and the references the
+  // maptrack holds; a PV mapper's PTE-held ones go with its page tables below.
+  releaseMappings(grantTables(xen), d);
   xen.evtchn.closeAll(d);
   for (const v of d.vcpus) {
     if (!v) continue;

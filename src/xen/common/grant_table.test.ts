@@ -138,7 +138,10 @@ describe('grant tables: map and unmap (device mappings)', () => {
   it('runs out of maptrack handles at the limit (one frame keeps one entry back)', () => {
     const { xen, a, b, page } = setup();
     const g = grantTables(xen);
-    expect(g.init(b, -1, 1)).not.toBeTypeOf('number');
+    expect(g.setLimits(b, -1, 1)).toBe(0);
+    expect(g.setLimits(b, 0, 1)).toBe(-22);
+    expect(g.setLimits(b, 65, 1)).toBe(-22);
+    expect(g.setLimits(b, 4, 1025)).toBe(-22);
     // Many refs to the same frame, read-only device maps.
     for (let r = 8; r < 8 + 4; r++) grant(xen, a, r, b.domid, page, GTF_permit_access | GTF_readonly);
     const handles: number[] = [];

@@ -52,6 +52,7 @@ import { PGT_writable_page } from '../mm/frame_table.ts';
 import { assert } from '../util/assert.ts';
 import type { P2mGrantMapper } from './grant_table_map.ts';
 import type { P2mPageAdder } from './grant_table_transfer.ts';
+import { NativeGrantP2m } from './grant_table_p2m.ts';
 
 /** Xen 4.17's defaults (boot options gnttab_max_frames / gnttab_max_maptrack_frames). */
 export const OPT_MAX_GRANT_FRAMES = 64;
@@ -101,7 +102,7 @@ export class GrantTable {
   /** The frames (gfns) a translated domain mapped its shared frames at, -1 = not mapped. */
   readonly gfnOfFrame: number[] = [];
 
-  constructor(readonly domain: Domain, readonly maxFrames: number, readonly maxMaptrackFrames: number) {
+  constructor(readonly domain: Domain, public maxFrames: number, public maxMaptrackFrames: number) {
     const n = Math.max(1, domain.maxVcpus, domain.vcpus.length);
     this._head = new Int32Array(n).fill(MAPTRACK_TAIL);
     this._tail = new Int32Array(n).fill(MAPTRACK_TAIL);
@@ -260,6 +261,7 @@ export class GrantTables {
 
   constructor(readonly xen: Xen) {
     this._view = xen.mem.view;
+    this.p2m = new NativeGrantP2m(xen);
     xen.listeners.push({ destroyed: (domid) => this.destroy(domid) });
     auditContributors.push((x, expect) => {
       if (x !== xen) return;
@@ -281,6 +283,22 @@ export class GrantTables {
     this._tables.set(d.domid, t);
     if (this.grow(t, INITIAL_GRANT_FRAMES) !== 0) return -ENOMEM;
     return t;
+  }
+
+  /**
+   * XEN_DOMCTL_createdomain's limits for a domain just created (-1 = Xen's defaults):
+   * -EINVAL for values Xen refuses (fewer frames than a new table has, more than the
+   * boot-time maxima).
+   */
+  setLimits(d: Domain, maxFrames: number, maxMaptrackFrames: number): number {
+    const mf = maxFrames < 0 ? OPT_MAX_GRANT_FRAMES : maxFrames;
+    const mm = maxMaptrackFrames < 0 ? OPT_MAX_MAPTRACK_FRAMES : maxMaptrackFrames;
+    if (mf < INITIAL_GRANT_FRAMES || mf > OPT_MAX_GRANT_FRAMES || mm > OPT_MAX_MAPTRACK_FRAMES) return -EINVAL;
+    const t = this.of(d);
+    if (mf < t.nrFrames || mm * MAPTRACK_PER_PAGE < t.maptrackLimit) return -EINVAL;
+    t.maxFrames = mf;
+    t.maxMaptrackFrames = mm;
+    return 0;
   }
 
   /** The table of `d` (created with the defaults on first use). */
@@ -310,6 +328,20 @@ export class GrantTables {
     }
     t.growActive(t.nrEntries);
     return 0;
+  }
+
+  /**
+   * XENMAPSPACE_grant_table for a translated domain: its shared frame `idx` (the table grows
+   * to include it) at `gpfn`. 0 or -errno (-EINVAL past the limit, -ENOMEM).
+   */
+  mapFrameAt(d: Domain, idx: number, gpfn: number): number {
+    if (d.native === null) return -EINVAL;
+    const t = this.of(d);
+    if (!(idx >= 0 && idx < t.maxFrames)) return -EINVAL;
+    if (idx >= t.nrFrames && this.grow(t, idx + 1) !== 0) return -ENOMEM;
+    const rc = d.native.mapOwnSpecial(this.xen, t.frames[idx]!, gpfn);
+    if (rc === 0) t.gfnOfFrame[idx] = gpfn;
+    return rc;
   }
 
   // ---- entry access ---------------------------------------------------------------------------

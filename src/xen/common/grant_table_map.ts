@@ -116,10 +116,9 @@ export function getPagedFrame(g: GrantTables, rd: Domain, gfn: number): number {
   const mm = g.xen.mm;
   let mfn = gfn;
   if (isTranslated(rd)) {
-    // A translated granter names a frame of its physmap; only frames it owns qualify
-    // (foreign and grant mappings belong to other domains: p2m_is_foreign -> bad_page).
-    const n = rd.native;
-    mfn = n !== null && gfn >= 0 && gfn < n.physmap.length ? n.physmap[gfn]! : -1;
+    // A translated granter names a RAM frame of its physmap (foreign and grant mappings
+    // belong to other domains: p2m_is_foreign -> bad_page).
+    mfn = rd.native !== null ? rd.native.ramMfn(gfn) : -1;
     if (mfn < 0) return -1;
   }
   return mm.getPage(mfn, rd.domid) ? mfn : -1;

@@ -16,7 +16,7 @@
  */
 import { EACCES, EDOM, EFAULT, EINVAL, ENOENT, ENOMEM, ENOSYS, ENXIO, EOPNOTSUPP, EPERM, ESRCH } from '../../abi/errno.ts';
 import {
-  MEMOP_CMD_MASK, MEMOP_EXTENT_SHIFT, XENMAPSPACE_gmfn_foreign, XENMAPSPACE_gmfn_range, XENMAPSPACE_shared_info,
+  MEMOP_CMD_MASK, MEMOP_EXTENT_SHIFT, XENMAPSPACE_gmfn_foreign, XENMAPSPACE_grant_table, XENMAPSPACE_gmfn_range, XENMAPSPACE_shared_info,
   XENMEM_add_to_physmap, XENMEM_add_to_physmap_batch, XENMEM_current_reservation, XENMEM_decrease_reservation,
   XENMEM_exchange, XENMEM_increase_reservation, XENMEM_machine_memory_map, XENMEM_machphys_compat_mfn_list,
   XENMEM_machphys_mapping, XENMEM_machphys_mfn_list, XENMEM_maximum_gpfn, XENMEM_maximum_ram_page,
@@ -26,6 +26,7 @@ import {
 import { __HYPERVISOR_memory_op, DOMID_SELF, SHARED_INFO_ARCH_MAX_PFN } from '../../abi/xen.ts';
 import { HYPERVISOR_VIRT_START, MACH2PHYS_COMPAT_VIRT_END } from '../../abi/arch_x86_32.ts';
 import type { Xen } from '../xen.ts';
+import { grantTables } from './grant_table.ts';
 import type { Vcpu } from './vcpu.ts';
 import type { Domain } from './domain.ts';
 import { guestOf } from './kernel.ts';
@@ -231,6 +232,7 @@ export function doMemoryOp(xen: Xen, v: Vcpu, cmd: number, arg: number): number 
       const d = domidTarget(xen, caller, r.getUint16(0, true));
       if (typeof d === 'number') return d;
       if (d.native === null) return -EACCES;
+      if (space === XENMAPSPACE_grant_table) return grantTables(xen).mapFrameAt(d, r.getUint32(8, true), r.getUint32(12, true));
       if (space !== XENMAPSPACE_shared_info) return -EINVAL;
       return r.getUint32(8, true) !== 0 ? -EINVAL : d.native.mapSharedInfo(xen, d, r.getUint32(12, true));
     }
@@ -283,6 +285,7 @@ function addToPhysmapBatch(xen: Xen, v: Vcpu, arg: number): number {
     let rc: number;
     if (space === XENMAPSPACE_gmfn_foreign) rc = d.native.mapForeign(xen, d, foreign, idx, gpfn);
     else if (space === XENMAPSPACE_shared_info) rc = idx !== 0 ? -EINVAL : d.native.mapSharedInfo(xen, d, gpfn);
+    else if (space === XENMAPSPACE_grant_table) rc = grantTables(xen).mapFrameAt(d, idx, gpfn);
     else rc = -EINVAL;
     if (!xen.scratch.writeU32(mem, errs + i * 4, rc)) return -EFAULT;
   }

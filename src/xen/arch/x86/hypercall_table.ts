@@ -24,6 +24,7 @@ import { doMemoryOp } from '../../common/memory.ts';
 import { doMulticall } from '../../common/multicall.ts';
 import { doSchedOp, doSchedOpCompat, doSetTimerOp } from '../../common/sched/sched_op.ts';
 import { doEventChannelOp, doEventChannelOpCompat } from '../../common/event_channel_op.ts';
+import { doGrantTableOp } from '../../common/grant_table_op.ts';
 import { doConsoleIo } from '../../common/console_io.ts';
 import { doVcpuOp } from '../../common/vcpu_op.ts';
 import { doDomctl } from '../../common/domctl.ts';
@@ -95,7 +96,7 @@ TABLE[__HYPERVISOR_event_channel_op_compat] = (x, v, a1) => doEventChannelOpComp
 TABLE[__HYPERVISOR_xen_version] = (x, v, a1, a2) => doXenVersion(x, v, a1, a2);
 TABLE[__HYPERVISOR_console_io] = (x, v, a1, a2, a3) => doConsoleIo(x, v, a1, a2, a3);
 TABLE[__HYPERVISOR_physdev_op_compat] = (x, v, a1) => doPhysdevOpCompat(x, v, a1);
-TABLE[__HYPERVISOR_grant_table_op] = () => -ENOSYS;
+TABLE[__HYPERVISOR_grant_table_op] = (x, v, a1, a2, a3) => doGrantTableOp(x, v, a1, a2, a3);
 TABLE[__HYPERVISOR_vm_assist] = (x, v, a1, a2) => doVmAssist(x, v, a1, a2);
 TABLE[__HYPERVISOR_update_va_mapping_otherdomain] =
   pvOnly((x, v, a1, a2, a3, a4, a5) => doUpdateVaMappingOtherdomain(x, v, a1, a2, a3, a4, a5));

@@ -15,8 +15,9 @@
  *    runs between scheduler slices.
  *
  * Invariants: physmap slots are either empty, own RAM (allocated frame of the domain),
- * the domain's shared_info, or a referenced foreign frame; the audit counts the foreign
- * references.
+ * the domain's shared_info or grant-table frames, a referenced foreign frame, or a grant
+ * mapping (whose references the grant table holds); the audit counts the foreign
+ * references here and the grant references through the grant table.
  */
 import { EBUSY, EINVAL, ENOENT, ENOMEM, EPERM, ESRCH } from '../../../abi/errno.ts';
 import { DOMID_XEN } from '../../../abi/xen.ts';
@@ -32,8 +33,16 @@ import { assert } from '../../util/assert.ts';
 
 const SLOT_EMPTY = 0;
 const SLOT_RAM = 1;
+/** A special page of the domain's own: its shared_info, its grant-table frames. */
 const SLOT_SHARED_INFO = 2;
 const SLOT_FOREIGN = 3;
+/**
+ * A grant mapping (GNTTABOP_map_grant_ref with GNTMAP_host_map by a translated mapper):
+ * the references are the grant table's (its maptrack), not the slot's.
+ */
+const SLOT_GRANT = 4;
+/** A read-only grant mapping: copies into it fail, and no writable view is handed out. */
+const SLOT_GRANT_RO = 5;
 
 /** Pseudo-physical frames a native domain may address (1 GiB). */
 export const NATIVE_MAX_PFNS = 1 << 18;
@@ -101,6 +110,55 @@ export class NativeDomain {
     return 0;
   }
 
+  /** XENMAPSPACE_grant_table: one of the domain's own grant-table frames at `gpfn`. */
+  mapOwnSpecial(xen: Xen, mfn: number, gpfn: number): number {
+    if (!(gpfn >= 0 && gpfn < NATIVE_MAX_PFNS)) return -EINVAL;
+    const rc = this.removeMapping(xen, gpfn);
+    if (rc !== 0 && rc !== -ENOENT) return rc;
+    this.physmap[gpfn] = mfn;
+    this.slotKind[gpfn] = SLOT_SHARED_INFO;
+    return 0;
+  }
+
+  /** The frame of RAM at `gfn` (the domain's own memory), or -1. */
+  ramMfn(gfn: number): number {
+    if (!(gfn >= 0 && gfn < NATIVE_MAX_PFNS) || this.slotKind[gfn] !== SLOT_RAM) return -1;
+    return this.physmap[gfn]!;
+  }
+
+  /** A granted frame at `gpfn` (the slot must be free); false otherwise. */
+  mapGrant(gpfn: number, mfn: number, readonly: boolean): boolean {
+    if (!(gpfn >= 0 && gpfn < NATIVE_MAX_PFNS) || this.slotKind[gpfn] !== SLOT_EMPTY) return false;
+    this.physmap[gpfn] = mfn;
+    this.slotKind[gpfn] = readonly ? SLOT_GRANT_RO : SLOT_GRANT;
+    return true;
+  }
+
+  /** Remove the grant mapping of `mfn` at `gpfn`; false if the slot holds something else. */
+  unmapGrant(gpfn: number, mfn: number, readonly: boolean): boolean {
+    if (!(gpfn >= 0 && gpfn < NATIVE_MAX_PFNS) || this.slotKind[gpfn] !== (readonly ? SLOT_GRANT_RO : SLOT_GRANT) ||
+        this.physmap[gpfn] !== mfn) {
+      return false;
+    }
+    this._clear(gpfn);
+    return true;
+  }
+
+  /** False for pages the domain may only read (read-only grant mappings). */
+  writable(gpfn: number): boolean {
+    return this.slotKind[gpfn] !== SLOT_GRANT_RO;
+  }
+
+  /** A frame that became the domain's (a page transfer) as RAM at `gpfn` (slot free). */
+  addRamPage(xen: Xen, gpfn: number, mfn: number): boolean {
+    if (!(gpfn >= 0 && gpfn < NATIVE_MAX_PFNS) || this.slotKind[gpfn] !== SLOT_EMPTY) return false;
+    this.physmap[gpfn] = mfn;
+    this.slotKind[gpfn] = SLOT_RAM;
+    xen.m2p.set(mfn, gpfn);
+    this.ramPages = Math.max(this.ramPages, gpfn + 1);
+    return true;
+  }
+
   /** gmfn_foreign: map frame `gfn` of domain `fdomid` at `gpfn` (privileged). */
   mapForeign(xen: Xen, d: Domain, fdomid: number, gfn: number, gpfn: number): number {
     if (!(gpfn >= 0 && gpfn < NATIVE_MAX_PFNS)) return -EINVAL;
@@ -143,6 +201,10 @@ export class NativeDomain {
         xen.mm.putPage(mfn);
         return 0;
       }
+      case SLOT_GRANT:
+      case SLOT_GRANT_RO:
+        // Only the grant unmap removes a grant mapping (its references are the grant table's).
+        return -EBUSY;
       default:
         this._clear(gpfn);
         return 0;
@@ -151,7 +213,10 @@ export class NativeDomain {
 
   /** Drop every mapping (domain destruction). */
   releaseAll(xen: Xen): void {
-    for (let p = 0; p < NATIVE_MAX_PFNS; p++) if (this.slotKind[p] !== SLOT_EMPTY) this.removeMapping(xen, p);
+    for (let p = 0; p < NATIVE_MAX_PFNS; p++) {
+      if (this.slotKind[p] === SLOT_GRANT || this.slotKind[p] === SLOT_GRANT_RO) this._clear(p); // the grant table's
+      else if (this.slotKind[p] !== SLOT_EMPTY) this.removeMapping(xen, p);
+    }
   }
 
   maxGpfn(): number {
@@ -194,7 +259,7 @@ class NativeGuestMemory implements GuestMemory {
   write(gva: number, src: Uint8Array, len: number): boolean {
     let done = 0;
     while (done < len) {
-      if (this._n.maddrOf(gva + done) < 0) return false;
+      if (this._n.maddrOf(gva + done) < 0 || !this._n.writable(Math.floor((gva + done) / 4096))) return false;
       done += Math.min(len - done, 4096 - ((gva + done) & 0xfff));
     }
     done = 0;
@@ -240,6 +305,27 @@ export class NativePort {
 
   write(gpa: number, src: Uint8Array, len = src.length): boolean {
     return this.domain.native!.guest.write(gpa, src, len); // SAFETY: checked in the constructor
+  }
+
+  /**
+   * A live view of `len` bytes at pseudo-physical `gpa` (within one page), or null if the
+   * page is not mapped: zero-copy access to the domain's own pages and to frames mapped
+   * into its physmap (foreign mappings, grant mappings). Reads are free. A view to write
+   * through is asked for with `write` (refused for read-only grant mappings), and after
+   * writing the caller must call written() so decoded guest code stays coherent.
+   */
+  view(gpa: number, len: number, write = false): Uint8Array | null {
+    if (len < 0 || (gpa & 0xfff) + len > 4096) return null;
+    const n = this.domain.native!; // SAFETY: checked in the constructor
+    if (write && !n.writable(Math.floor(gpa / 4096))) return null;
+    const ma = n.maddrOf(gpa);
+    return ma < 0 ? null : this._xen.mem.u8.subarray(ma, ma + len);
+  }
+
+  /** Bytes [gpa, gpa + len) of a view() were written (code coherence). */
+  written(gpa: number, len: number): void {
+    const ma = this.domain.native!.maddrOf(gpa); // SAFETY: checked in the constructor
+    if (ma >= 0) this._xen.mem.notifyWritten(ma, Math.min(len, 4096 - (gpa & 0xfff)));
   }
 
   /** Register the event upcall (called when evtchn_upcall_pending goes 0 -> 1). */
