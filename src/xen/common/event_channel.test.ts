@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { EEXIST, EINVAL, ENOENT, EPERM, ESRCH } from '../../abi/errno.ts';
+import { EBUSY, EEXIST, EINVAL, ENOENT, EPERM, ESRCH } from '../../abi/errno.ts';
 import { DOMID_SELF, VIRQ_DOM_EXC, VIRQ_TIMER } from '../../abi/xen.ts';
-import { EVTCHNSTAT_closed, EVTCHNSTAT_interdomain, EVTCHNSTAT_unbound } from '../../abi/event_channel.ts';
+import {
+  BIND_PIRQ__WILL_SHARE, EVTCHNSTAT_closed, EVTCHNSTAT_interdomain, EVTCHNSTAT_pirq, EVTCHNSTAT_unbound,
+} from '../../abi/event_channel.ts';
 import { makePvDomain, makeXen } from '../testing/harness.ts';
 
 function bits(xen: ReturnType<typeof makeXen>, d: ReturnType<typeof makePvDomain>) {
@@ -91,4 +93,62 @@ describe('event channels (2-level)', () => {
     expect(xen.evtchn.allocUnbound(a, 999, 0)).toBe(-ESRCH);
     expect(xen.evtchn.status(a, b.domid, 1)).toBe(-EPERM);
   });
+
+  it('binds pirqs only with permission and in range, delivers them, masks the line until EOI', () => {
+    const xen = makeXen();
+    const a = makePvDomain(xen, 64), b = makePvDomain(xen, 64);
+    expect(xen.evtchn.bindPirq(a, 5, 0)).toBe(-EPERM);
+    expect(xen.evtchn.bindPirq(a, 100000, 0)).toBe(-EINVAL);
+    a.irqs.add(5, 5);
+    b.irqs.add(5, 5);
+    const p = xen.evtchn.bindPirq(a, 5, BIND_PIRQ__WILL_SHARE);
+    expect(p).toBeGreaterThan(0);
+    expect(xen.evtchn.bindPirq(a, 5, 0)).toBe(-EEXIST);
+    expect(xen.evtchn.status(a, DOMID_SELF, p)).toMatchObject({ status: EVTCHNSTAT_pirq, a: 5 });
+    // b may share only if both agreed to.
+    expect(xen.evtchn.bindPirq(b, 5, 0)).toBe(-EBUSY);
+    const q = xen.evtchn.bindPirq(b, 5, BIND_PIRQ__WILL_SHARE);
+    expect(q).toBeGreaterThan(0);
+    xen.evtchn.pirqs.raise(5);
+    const ab = bits(xen, a), bb = bits(xen, b);
+    expect(ab.pending(0) & (1 << p)).not.toBe(0);
+    expect(bb.pending(0) & (1 << q)).not.toBe(0);
+    // Masked until both EOI: a second interrupt is held back, then delivered.
+    v(xen, a, p, 0);
+    v(xen, b, q, 0);
+    xen.evtchn.pirqs.raise(5);
+    expect(ab.pending(0) & (1 << p)).toBe(0);
+    expect(xen.evtchn.pirqs.eoi(a, 5)).toBe(0);
+    expect(ab.pending(0) & (1 << p)).toBe(0);
+    expect(xen.evtchn.pirqs.eoi(b, 5)).toBe(0);
+    expect(ab.pending(0) & (1 << p)).not.toBe(0);
+    expect(xen.evtchn.pirqs.eoi(a, 6)).toBe(-EINVAL);
+    // Closing unbinds; the line can then be bound without sharing by the other alone.
+    expect(xen.evtchn.close(a, p)).toBe(0);
+    expect(xen.evtchn.pirqs.isBound(a, 5)).toBe(false);
+    expect(xen.evtchn.close(b, q)).toBe(0);
+    expect(xen.evtchn.bindPirq(b, 5, 0)).toBeGreaterThan(0);
+  });
+
+  it('resets only its own ports or a paused domain\'s (privileged)', () => {
+    const xen = makeXen();
+    const d0 = xen.createDomain({ kind: 'pv', privileged: true }, 0);
+    if (typeof d0 === 'number') throw new Error('dom0');
+    const a = makePvDomain(xen, 64);
+    a.pauseCount = 0;
+    const p = xen.evtchn.allocUnbound(a, DOMID_SELF, 0);
+    expect(xen.evtchn.reset(d0, a.domid)).toBe(-EINVAL);
+    xen.pauseDomain(a);
+    expect(xen.evtchn.reset(d0, a.domid)).toBe(0);
+    expect(xen.evtchn.status(a, DOMID_SELF, p)).toMatchObject({ status: EVTCHNSTAT_closed });
+    const p2 = xen.evtchn.allocUnbound(a, DOMID_SELF, 0);
+    expect(xen.evtchn.reset(a, DOMID_SELF)).toBe(0);
+    expect(xen.evtchn.status(a, DOMID_SELF, p2)).toMatchObject({ status: EVTCHNSTAT_closed });
+  });
 });
+
+/** Clear pending bit `port` of `d` (as the guest's handler does). */
+function v(xen: ReturnType<typeof makeXen>, d: ReturnType<typeof makePvDomain>, port: number, _w: number): void {
+  const si = d.sharedInfoMfn * 4096 + 2048 + (port >>> 5) * 4;
+  xen.mem.view.setUint32(si, xen.mem.view.getUint32(si, true) & ~(1 << (port & 31)), true);
+}

@@ -6,7 +6,7 @@
  *
  * Port states: free, reserved (port 0, allocated at creation and never handed out),
  * unbound (waiting for `remoteDom` to bind), interdomain (linked to remoteDom:remotePort),
- * virq, pirq, ipi.
+ * virq, pirq (a physical interrupt line, event_channel_pirq.ts), ipi.
  *
  * Invariants:
  *  - Interdomain links are symmetric: if A:p is linked to B:q then B:q is linked to A:p.
@@ -26,6 +26,9 @@ import {
 import type { Domain } from './domain.ts';
 import type { Vcpu } from './vcpu.ts';
 import type { Evtchn2l } from './event_2l.ts';
+import { BIND_PIRQ__WILL_SHARE } from '../../abi/event_channel.ts';
+import { NR_PIRQS } from '../arch/x86/physdev.ts';
+import { PirqRouter } from './event_channel_pirq.ts';
 
 export const ECS_FREE = 0;
 export const ECS_RESERVED = 1;
@@ -53,6 +56,8 @@ export class EvtchnDomain {
   readonly bound = new Int32Array(EVTCHN_2L_NR_CHANNELS);
   /** Per vCPU: VIRQ -> port (0 = unbound). */
   readonly virqPort: Int32Array[] = [];
+  /** pirq -> port of the pirq-bound ports. */
+  readonly pirqPort = new Map<number, number>();
   validPorts = BUCKET;
   /** Highest port the domain may use + 1 (set_max_evtchn). */
   maxPorts = EVTCHN_2L_NR_CHANNELS;
@@ -99,7 +104,12 @@ export interface EvtchnEnv {
 }
 
 export class EventChannels {
-  constructor(readonly bits: Evtchn2l, private readonly _env: EvtchnEnv) {}
+  /** Physical interrupt lines bound by domains. */
+  readonly pirqs: PirqRouter;
+
+  constructor(readonly bits: Evtchn2l, private readonly _env: EvtchnEnv) {
+    this.pirqs = new PirqRouter((d, irq) => this.sendPirq(d, irq));
+  }
 
   /** Resolve DOMID_SELF and check "caller acts on target" (XSM_TARGET): -ESRCH / -EPERM. */
   targetDomain(caller: Domain, domid: number): Domain | number {
@@ -161,6 +171,33 @@ export class EventChannels {
     return port;
   }
 
+  /**
+   * bind_pirq: pirq range (-EINVAL), permission (domctl irq_permission, -EPERM), not bound
+   * yet (-EEXIST), the line bindable (-EBUSY: bound by another domain without sharing).
+   * The port notifies vCPU 0.
+   */
+  bindPirq(d: Domain, pirq: number, flags: number): number {
+    if (!(pirq >= 0 && pirq < NR_PIRQS)) return -EINVAL;
+    if (!d.irqs.contains(pirq)) return -EPERM;
+    const t = d.evtchn;
+    if (t.pirqPort.has(pirq)) return -EEXIST;
+    const port = t.allocPort();
+    if (port < 0) return port;
+    const rc = this.pirqs.bind(d, pirq, (flags & BIND_PIRQ__WILL_SHARE) !== 0);
+    if (rc !== 0) return rc;
+    t.state[port] = ECS_PIRQ;
+    t.bound[port] = pirq;
+    t.notifyVcpu[port] = 0;
+    t.pirqPort.set(pirq, port);
+    return port;
+  }
+
+  /** send_guest_pirq: the line `pirq` fired for `d`. */
+  sendPirq(d: Domain, pirq: number): void {
+    const port = d.evtchn.pirqPort.get(pirq);
+    if (port !== undefined) this._setPending(d, port);
+  }
+
   bindIpi(d: Domain, vcpuId: number): number {
     if (d.vcpu(vcpuId) === null) return -ENOENT;
     const t = d.evtchn;
@@ -185,6 +222,10 @@ export class EventChannels {
         else if (t.virqTable(0)[t.bound[port]!] === port) t.virqTable(0)[t.bound[port]!] = 0;
         break;
       }
+      case ECS_PIRQ:
+        this.pirqs.unbind(d, t.bound[port]!);
+        t.pirqPort.delete(t.bound[port]!);
+        break;
       case ECS_INTERDOMAIN: {
         const rd = this._env.domain(t.remoteDom[port]!);
         const rport = t.remotePort[port]!;
@@ -273,6 +314,8 @@ export class EventChannels {
   reset(caller: Domain, dom: number): number {
     const d = this.targetDomain(caller, dom);
     if (typeof d === 'number') return d;
+    // Another domain's ports may only be reset while its controller keeps it paused.
+    if (d !== caller && d.pauseCount === 0) return -EINVAL;
     this.closeAll(d);
     return 0;
   }

@@ -9,7 +9,7 @@
  * answer as Xen 4.17 does for a domain on the 2-level ABI (-EOPNOTSUPP; -EINVAL for a bad
  * port, else -ENOSYS).
  */
-import { EFAULT, EINVAL, ENOSYS, EOPNOTSUPP, EPERM } from '../../abi/errno.ts';
+import { EFAULT, EINVAL, ENOSYS, EOPNOTSUPP } from '../../abi/errno.ts';
 import {
   EVTCHNOP_alloc_unbound, EVTCHNOP_bind_interdomain, EVTCHNOP_bind_ipi, EVTCHNOP_bind_pirq, EVTCHNOP_bind_vcpu,
   EVTCHNOP_bind_virq, EVTCHNOP_close, EVTCHNOP_expand_array, EVTCHNOP_init_control, EVTCHNOP_reset, EVTCHNOP_send,
@@ -55,9 +55,10 @@ export function doEventChannelOp(xen: Xen, v: Vcpu, cmd: number, arg: number): n
       const p = ev.bindIpi(d, a.getUint32(0, true));
       return p < 0 ? p : out(4, p);
     }
-    case EVTCHNOP_bind_pirq:
-      // No physical IRQs are routed to domains in this machine: no permission to any.
-      return d.irqs.contains(a.getUint32(0, true)) ? -EINVAL : -EPERM;
+    case EVTCHNOP_bind_pirq: {
+      const p = ev.bindPirq(d, a.getUint32(0, true), a.getUint32(4, true));
+      return p < 0 ? p : out(8, p);
+    }
     case EVTCHNOP_close:
       return ev.close(d, a.getUint32(0, true));
     case EVTCHNOP_send:

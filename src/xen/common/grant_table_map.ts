@@ -21,14 +21,14 @@
  *  Every failure after step 7 undoes the pins and clears the status bits it set.
  *
  * Unmap: handle out of range or free -> bad_handle; granter gone -> the mapper is crashed
- * (Xen: "naughty"); dev_bus_addr given and not the granted frame -> general_error; a host
+ * (Xen: "naughty"); dev_bus_addr given and not the granted frame -> bad_dev_addr; a host
  * mapping is removed when host_addr is given (its PTE must still map the frame), a device
  * mapping when dev_bus_addr is; the handle is freed when neither remains. References and
  * pins go in the completion step, after the batch's TLB flush.
  */
 import {
   GNTMAP_application_map, GNTMAP_contains_pte, GNTMAP_device_map, GNTMAP_host_map, GNTMAP_readonly, GNTST_bad_domain,
-  GNTST_bad_gntref, GNTST_bad_handle, GNTST_bad_page, GNTST_general_error, GNTST_no_space, GNTST_okay, GTF_permit_access,
+  GNTST_bad_dev_addr, GNTST_bad_gntref, GNTST_bad_handle, GNTST_bad_page, GNTST_general_error, GNTST_no_space, GNTST_okay, GTF_permit_access,
   GTF_readonly, GTF_reading, GTF_sub_page, GTF_type_mask, GTF_writing,
 } from '../../abi/grant_table.ts';
 import type { Domain } from './domain.ts';
@@ -279,7 +279,7 @@ export function unmapCommon(g: GrantTables, v: Vcpu, op: UnmapOp, p2m: P2mGrantM
   const mfn = rgt.actMfn[op.ref]!;
   op.mfn = mfn;
   if (op.devBusAddr !== 0 && op.devBusAddr !== mfn * 4096) {
-    op.status = GNTST_general_error;
+    op.status = GNTST_bad_dev_addr;
     return;
   }
   let rc = GNTST_okay;

@@ -42,8 +42,8 @@ export function doPhysdevOp(xen: Xen, v: Vcpu, cmd: number, arg: number): number
     case PHYSDEVOP_eoi: {
       const a = xen.scratch.readStruct(mem, arg, 4);
       if (a === null) return -EFAULT;
-      // -EINVAL unless the domain has that pirq; domains here are never given pirqs.
-      return -EINVAL;
+      // -EINVAL unless the domain has that pirq bound (event_channel_pirq.ts).
+      return xen.evtchn.pirqs.eoi(v.domain, a.getUint32(0, true));
     }
     case PHYSDEVOP_irq_status_query: {
       const a = xen.scratch.readStruct(mem, arg, 8);
