@@ -66,7 +66,7 @@ static void bad(void)
     CHECK_EQ(stopped("oversized payload"), 1);
 
     volatile struct xenstore_domain_interface *r = xenbus.ring;
-    pv_printf("server features %#x\n", r->server_features);
+    pv_printf("server features 0x%x\n", r->server_features);
     if (!(r->server_features & XENSTORE_SERVER_FEATURE_RECONNECTION)) return;
     CHECK_EQ(xb_reconnect(DEVCHAN_TIMEOUT_NS), 0);
     CHECK_EQ(r->error, XENSTORE_ERROR_NONE);
