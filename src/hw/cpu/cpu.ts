@@ -144,6 +144,15 @@ export class Cpu {
   intShadow = 0;
   /** CR0.AM, EFLAGS.AC and CPL 3 together: misaligned data accesses raise #AC(0). */
   alignCheck = false;
+  /**
+   * While one instruction runs in step mode with data or I/O breakpoints enabled in DR7:
+   * which of DR0-DR3 watch accesses (bit n; every access then takes the slow path, which
+   * records matches in `dbHits` for the #DB trap after the instruction). 0 otherwise.
+   */
+  watch = 0;
+  dbHits = 0;
+  /** A task switch into a TSS with the T bit: #DB (DR6.BT) before the new task's first instruction. */
+  taskTrap = false;
   nmiBlocked = false;
   nmiPending = false;
   /** HVM event injection: vector, type (0 ext, 2 NMI, 3 exception, 4 soft int), error code. */
@@ -169,7 +178,7 @@ export class Cpu {
   tssSs = 0;
   tssEsp = 0;
   /** Scratch for the incoming TSS image (task.ts). */
-  readonly tssImage = new Int32Array(18);
+  readonly tssImage = new Int32Array(19);
   /** Scratch for POPA. */
   readonly scratch8 = new Int32Array(8);
   /** Result of msr.msrRead. */
@@ -385,8 +394,8 @@ export class Cpu {
   /** Recompute the TLB masks (on every change of CPL, CR0.AM or EFLAGS.AC). */
   updateMasks(): void {
     this.alignCheck = this.cpl === 3 && (this.cr0 & 0x40000) !== 0 && (this.flags & 0x40000) !== 0;
-    if (this.alignCheck) {
-      // every access takes the slow path, which checks alignment
+    if (this.alignCheck || this.watch !== 0) {
+      // every access takes the slow path, which checks alignment and data breakpoints
       this.rdMask = 0;
       this.wrMask = 0;
     } else if (this.cpl === 3) {

@@ -71,6 +71,7 @@ export function cpuReset(cpu: Cpu): void {
   cpu.halted = false;
   cpu.shutdown = false;
   cpu.intShadow = 0;
+  cpu.taskTrap = false;
   cpu.nmiBlocked = false;
   cpu.nmiPending = false;
   cpu.injVector = -1;

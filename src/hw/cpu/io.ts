@@ -45,11 +45,25 @@ export function ioExit(cpu: Cpu, port: number, size: number, isIn: boolean, isSt
 }
 
 export function portIn(cpu: Cpu, port: number, size: 1 | 2 | 4): number {
+  if (cpu.watch !== 0) watchPort(cpu, port & 0xffff, size);
   return cpu.ports.read(port & 0xffff, size);
 }
 
 export function portOut(cpu: Cpu, port: number, size: 1 | 2 | 4, v: number): void {
+  if (cpu.watch !== 0) watchPort(cpu, port & 0xffff, size);
   cpu.ports.write(port & 0xffff, size, v);
+}
+
+/** I/O breakpoints (CR4.DE and DR7 R/W 10): a port access overlapping DRn's range. */
+function watchPort(cpu: Cpu, port: number, size: number): void {
+  if ((cpu.cr4 & 8) === 0) return;
+  const dr7 = cpu.dr[7]!;
+  for (let n = 0; n < 4; n++) {
+    if ((cpu.watch & (1 << n)) === 0 || ((dr7 >>> (16 + n * 4)) & 3) !== 2) continue;
+    const len = [1, 2, 8, 4][(dr7 >>> (18 + n * 4)) & 3]!;
+    const start = (cpu.dr[n]! & 0xffff & -len) >>> 0;
+    if (port <= start + len - 1 && port + size - 1 >= start) cpu.dbHits |= 1 << n;
+  }
 }
 
 /** IN AL/AX/EAX from `port` (after checks). */

@@ -84,6 +84,7 @@ export function readLinSlow(cpu: Cpu, lin: number, size: number, acc: number): n
     return size === 4 ? v | 0 : v;
   }
   const e = translate(cpu, lin, acc);
+  if (cpu.watch !== 0) watchAccess(cpu, lin, size, false);
   const ma = (e & ~0xfff) ^ lin;
   if ((e & T_MMIO) !== 0) {
     const v = cpu.mmio.read(ma >>> 0, size as 1 | 2 | 4);
@@ -92,6 +93,24 @@ export function readLinSlow(cpu: Cpu, lin: number, size: number, acc: number): n
   if (size === 1) return cpu.memU8[ma]!;
   if (size === 2) return cpu.memView.getUint16(ma, true);
   return cpu.memView.getInt32(ma, true);
+}
+
+/**
+ * Data breakpoints (DR7 R/W 01: writes, 11: reads and writes; LEN 1, 2, 8 or 4 bytes at an
+ * address aligned down to that size): note which of the watching DR0-DR3 this access
+ * touches. Reported as a #DB trap after the instruction (run.ts stepOne).
+ */
+function watchAccess(cpu: Cpu, lin: number, size: number, write: boolean): void {
+  const dr7 = cpu.dr[7]!;
+  for (let n = 0; n < 4; n++) {
+    if ((cpu.watch & (1 << n)) === 0) continue;
+    const rw = (dr7 >>> (16 + n * 4)) & 3;
+    if (rw === 1 ? !write : rw !== 3) continue;
+    const len = [1, 2, 8, 4][(dr7 >>> (18 + n * 4)) & 3]!;
+    const start = (cpu.dr[n]! & -len) >>> 0;
+    const a = lin >>> 0;
+    if (a <= start + len - 1 && a + size - 1 >= start) cpu.dbHits |= 1 << n;
+  }
 }
 
 /** Write `size` bytes at linear `lin` with access `acc | ACC_WRITE`. */
@@ -105,6 +124,7 @@ export function writeLinSlow(cpu: Cpu, lin: number, size: number, v: number, acc
     return;
   }
   const e = translate(cpu, lin, acc);
+  if (cpu.watch !== 0) watchAccess(cpu, lin, size, true);
   const ma = (e & ~0xfff) ^ lin;
   if ((e & T_MMIO) !== 0) {
     cpu.mmio.write(ma >>> 0, size as 1 | 2 | 4, v);

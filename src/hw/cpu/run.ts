@@ -12,7 +12,10 @@
  * single-step trap). With TF set, each instruction runs alone and is followed by a #DB
  * trap (DR6.BS) unless it delivered an event itself; enabled DR0-DR3
  * instruction breakpoints are checked before each instruction in step mode (RF suppresses
- * one). Data breakpoints are not implemented.
+ * one). Data breakpoints (R/W 01 and 11) and I/O breakpoints (R/W 10 with CR4.DE) make
+ * every access of the stepped instruction take the slow path (Cpu.watch), which records
+ * matches; a match is a #DB trap after the instruction (after the iteration, for REP string
+ * instructions, which then run one iteration per step), DR6.Bn set, merged with a TF trap.
  */
 import type { Cpu } from './cpu.ts';
 import { EV_EXIT, EV_HALT, EV_INJECT, EV_INTR, EV_IWIN, EV_KICK, EV_NMI, EV_STEP } from './cpu.ts';
@@ -115,6 +118,13 @@ function events(cpu: Cpu): number {
     cpu.exit.reset(ExitReason.KICK);
     return ExitReason.KICK;
   }
+  if (cpu.taskTrap) {
+    // trap of the task switch just completed (the TSS T bit): before NMI and INTR
+    cpu.taskTrap = false;
+    cpu.dr[6] = cpu.dr[6]! | 0x8000;
+    deliverEvent(cpu, 1, -1, EK_EXC);
+    return 0;
+  }
   if (cpu.intShadow !== 0) return -1;
   if ((ev & EV_NMI) !== 0) {
     if (cpu.nmiPending && !cpu.nmiBlocked) {
@@ -194,14 +204,40 @@ function stepOne(cpu: Cpu): void {
   const before = cpu.deliveries;
   const b = decodeSingle(cpu);
   const c = cpu.cache;
-  execBlock(cpu, c.blkFirst[b]!, c.blkCount[b]!);
+  const watch = watchedBreakpoints(cpu.dr[7]!);
+  cpu.dbHits = 0;
+  if (watch !== 0) {
+    cpu.watch = watch;
+    cpu.updateMasks();
+  }
+  let hits = 0;
+  try {
+    execBlock(cpu, c.blkFirst[b]!, c.blkCount[b]!);
+    hits = cpu.dbHits;
+  } finally {
+    cpu.dbHits = 0;
+    if (watch !== 0) {
+      cpu.watch = 0;
+      cpu.updateMasks();
+    }
+  }
   // an instruction that opened a MOV SS / POP SS shadow holds its single-step trap back:
   // the next instruction's trap reports both
-  if (tf && cpu.intShadow !== 2 && cpu.deliveries === before && (cpu.pendingEvents & EV_EXIT) === 0) {
-    cpu.dr[6] = cpu.dr[6]! | 0x4000;
+  const step = tf && cpu.intShadow !== 2;
+  if ((step || hits !== 0) && cpu.deliveries === before && (cpu.pendingEvents & EV_EXIT) === 0) {
+    cpu.dr[6] = (hits !== 0 ? (cpu.dr[6]! & ~0xf) | hits : cpu.dr[6]!) | (step ? 0x4000 : 0);
     deliverEvent(cpu, 1, -1, EK_EXC);
   }
   if ((cpu.flags & 0x100) !== 0) cpu.pendingEvents |= EV_STEP;
+}
+
+/** DR0-DR3 enabled in DR7 as data or I/O breakpoints (R/W != 00): bit n. */
+function watchedBreakpoints(dr7: number): number {
+  let w = 0;
+  for (let n = 0; n < 4; n++) {
+    if (((dr7 >>> (n * 2)) & 3) !== 0 && ((dr7 >>> (16 + n * 4)) & 3) !== 0) w |= 1 << n;
+  }
+  return w;
 }
 
 /** Instruction breakpoints (DR7 R/W = 00, len 1): #DB fault before the instruction. */

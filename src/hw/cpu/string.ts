@@ -10,6 +10,8 @@
  *    the call returns 1: the block ends with EIP still at the instruction (not retired), so
  *    interrupts and the budget are honoured between chunks (each unfinished chunk charges
  *    the budget 1024 instructions); it retires once, at the end.
+ *  - Single-stepped (TF) or after a data/I/O breakpoint hit, a REP instruction runs one
+ *    iteration per call (the #DB trap comes between iterations, EIP at the instruction).
  *  - The source segment is the decoded one (DS or an override); the destination is always
  *    ES (no override).
  *  - Fast path (REP MOVS/STOS forward, RAM, no code on the destination page): whole runs
@@ -76,7 +78,7 @@ export function stringOp(cpu: Cpu, kind: number, size: number, m: number, len: n
       cpu.budgetEnd -= 1024;
       return 1;
     }
-    if ((kind === S_MOVS || kind === S_STOS) && step > 0 && !a16) {
+    if ((kind === S_MOVS || kind === S_STOS) && step > 0 && !a16 && (cpu.flags & 0x100) === 0) {
       const done = fastRun(cpu, kind, size, seg, cx >>> 0);
       if (done > 0) {
         n += done;
@@ -90,6 +92,12 @@ export function stringOp(cpu: Cpu, kind: number, size: number, m: number, len: n
     if (kind === S_CMPS || kind === S_SCAS) {
       const zf = getZF(cpu);
       if ((m & 0x80000) !== 0 ? !zf : zf) return 0; // REPE stops on ZF=0, REPNE on ZF=1
+    }
+    // single-stepped (TF) or a breakpoint hit: the #DB trap comes after this iteration, with
+    // EIP still at the instruction if iterations remain
+    if (((cpu.flags & 0x100) | cpu.dbHits) !== 0 && (regs[1]! & amask) !== 0) {
+      cpu.budgetEnd -= 1;
+      return 1;
     }
   }
 }

@@ -21,7 +21,7 @@
  * 72-92 ES CS SS DS FS GS, 96 LDT, 100 T (bit 0) | I/O map base << 16.
  * 16-bit TSS: 0 link, 2+4n SPn/SSn, 14 IP, 16 FLAGS, 18-32 AX..DI, 34-40 ES CS SS DS, 42 LDT.
  */
-import type { Cpu } from './cpu.ts';
+import { EV_STEP, type Cpu } from './cpu.ts';
 import { raise } from './fault.ts';
 import { getEflags } from './flags.ts';
 import { sysRd, sysWr } from './mem.ts';
@@ -127,6 +127,7 @@ export function taskSwitch(cpu: Cpu, sel: number, reason: number, err: number, e
     for (let i = 0; i < 8; i++) img[3 + i] = sysRd(cpu, (nbase + 40 + i * 4) | 0, 4);
     for (let s = 0; s < 6; s++) img[11 + s] = sysRd(cpu, (nbase + 72 + s * 4) | 0, 2);
     img[17] = sysRd(cpu, (nbase + 96) | 0, 2);
+    img[18] = sysRd(cpu, (nbase + 100) | 0, 2) & 1; // T (debug trap) bit
   } else {
     img[0] = cpu.cr3;
     img[1] = sysRd(cpu, (nbase + 14) | 0, 2);
@@ -136,6 +137,7 @@ export function taskSwitch(cpu: Cpu, sel: number, reason: number, err: number, e
     img[15] = 0;
     img[16] = 0;
     img[17] = sysRd(cpu, (nbase + 42) | 0, 2);
+    img[18] = 0;
   }
   if (reason === TS_CALL || reason === TS_INT) {
     sysWr(cpu, nbase, 2, osel);
@@ -192,6 +194,11 @@ export function taskSwitch(cpu: Cpu, sel: number, reason: number, err: number, e
     }
   }
   if ((cpu.eip >>> 0) > (cpu.segLimit[1]! >>> 0)) raise(cpu, 13, 0);
+  if (img[18] !== 0) {
+    // the T bit: a debug trap once the switch has completed (run.ts events)
+    cpu.taskTrap = true;
+    cpu.pendingEvents |= EV_STEP;
+  }
 }
 
 function sysWrStack(cpu: Cpu, off: number, size: number, v: number): void {
