@@ -107,6 +107,18 @@ describe('data breakpoints', () => {
   });
 });
 
+describe('host-armed breakpoints', () => {
+  it('debug registers written by the host take effect at the next run()', () => {
+    const m = machine();
+    withDbLog(m);
+    start(m, 0x1000, 'nop; mov dword ptr [0x8020], 5; nop; hlt');
+    m.cpu.dr[0] = 0x8020;
+    m.cpu.dr[7] = dr7(0, 1, 3) | 0x400;
+    expect(m.run()).toBe(ExitReason.HLT);
+    expect(hits(m).map(([, dr6]) => dr6)).toEqual([0x1]);
+  });
+});
+
 describe('single-step', () => {
   it('TF traps after every REP iteration with EIP at the instruction until it is done', () => {
     const m = machine();

@@ -44,6 +44,8 @@ export function runCpu(cpu: Cpu, budget: number): ExitReasonCode {
   }
   if (cpu.controls.exitOnInterruptWindow) cpu.pendingEvents |= EV_IWIN;
   if (cpu.injVector >= 0) cpu.pendingEvents |= EV_INJECT;
+  // the host may have set TF or armed DR7 (debug registers written directly, a snapshot)
+  if ((cpu.dr[7]! & 0xff) !== 0 || (cpu.flags & 0x100) !== 0) cpu.pendingEvents |= EV_STEP;
   for (;;) {
     try {
       return loop(cpu) as ExitReasonCode;
