@@ -30,6 +30,30 @@ describe('segment limits', () => {
     expect([m.cpu.exit.vector, m.cpu.eip]).toEqual([13, 0x2006]);
   });
 
+  it('x87 memory operands are checked whole against the limit, stores against writability', () => {
+    const m = pv(machine({ fpu: true }));
+    flatGdt(m);
+    m.cpu.setSegment(Seg.ES, { selector: 0x10, base: 0x10000, limit: 0xfff, attr: 0x4093 });
+    const at = (code: string): number[] => {
+      m.load(0x1000, asm(`${code}; hlt`));
+      m.cpu.eip = 0x1000;
+      m.cpu.halted = false;
+      const r = m.run();
+      return r === ExitReason.HLT ? [0] : [m.cpu.exit.vector, m.cpu.eip];
+    };
+    expect(at('fld qword ptr es:[0xff8]')).toEqual([0]);
+    expect(at('fld qword ptr es:[0xff9]')).toEqual([13, 0x1000]);
+    expect(at('fld tbyte ptr es:[0xff7]')).toEqual([13, 0x1000]);
+    expect(at('fnsave es:[0xf94]')).toEqual([0]); // 108 bytes up to 0xfff
+    expect(at('fnsave es:[0xf95]')).toEqual([13, 0x1000]);
+    expect(at('fnstenv es:[0xfe4]')).toEqual([0]); // 28 bytes
+    expect(at('fnstenv es:[0xfe5]')).toEqual([13, 0x1000]);
+    m.cpu.setSegment(Seg.ES, { selector: 0x10, base: 0x10000, limit: 0xfff, attr: 0x4091 }); // read-only
+    expect(at('fld dword ptr es:[0]')).toEqual([0]);
+    expect(at('fst dword ptr es:[0]')).toEqual([13, 0x1000]);
+    expect(at('fnstcw es:[0]')).toEqual([13, 0x1000]);
+  });
+
   it('stack accesses outside SS are #SS, a null DS is #GP(0) on use', () => {
     const m = pv(machine());
     flatGdt(m);

@@ -20,7 +20,7 @@ import { descHi, descLimit, descLo, loadLdt, loadTr, protMode, readDescriptor, r
 import { cpuidLeaf, CPUID_FXSR } from './cpuid.ts';
 import { msrRead, msrWrite } from './msr.ts';
 import { fpuWaits, FPU_UD, FPU_GP } from './fpu/fpu.ts';
-import { readLin } from './mem.ts';
+import { readLin, segSlow } from './mem.ts';
 
 function ipNext(cpu: Cpu, i: number): number {
   return (cpu.eip + cpu.cache.len[i]!) & cpu.ipMask;
@@ -502,8 +502,10 @@ export function fpuEsc(cpu: Cpu, i: number): number {
   let lin = 0, off = 0;
   const seg = (m >> 14) & 7;
   if (modrm < 0xc0) {
+    // the whole operand must lie inside the segment (and a store needs a writable one)
     off = ea(cpu, m, c.disp[i]!);
-    lin = readLin(cpu, seg, off, 1);
+    const o32 = (m & 0x40000) === 0;
+    lin = segSlow(cpu, seg, off, fpuOperandSize(op, (modrm >> 3) & 7, o32), fpuStores(op, (modrm >> 3) & 7));
   }
   env.operand32 = (m & 0x40000) === 0;
   env.protectedMode = protMode(cpu);
@@ -514,6 +516,29 @@ export function fpuEsc(cpu: Cpu, i: number): number {
   const r = fpu.execute(op, modrm, lin, cpu.fpuMem, env);
   if (r === FPU_UD) raise(cpu, 6, -1);
   return ferr;
+}
+
+/** Bytes of the memory operand of ESC `op` (D8 + op) /reg; 1 for invalid forms (#UD later). */
+function fpuOperandSize(op: number, reg: number, o32: boolean): number {
+  switch (op) {
+    case 0: case 2: return 4; // m32real, m32int
+    case 4: return 8; // m64real
+    case 6: return 2; // m16int
+    case 1: return reg === 4 || reg === 6 ? (o32 ? 28 : 14) : reg === 5 || reg === 7 ? 2 : reg === 1 ? 1 : 4;
+    case 3: return reg === 5 || reg === 7 ? 10 : reg === 4 || reg === 6 ? 1 : 4;
+    case 5: return reg === 4 || reg === 6 ? (o32 ? 108 : 94) : reg === 7 ? 2 : reg === 5 ? 1 : 8;
+    default: return reg === 4 || reg === 6 ? 10 : reg === 5 || reg === 7 ? 8 : 2;
+  }
+}
+
+/** Whether ESC `op` /reg writes its memory operand (FST/FSTP/FIST/FISTP/FISTTP/FBSTP, FNSTENV/FNSTCW/FNSAVE/FNSTSW). */
+function fpuStores(op: number, reg: number): boolean {
+  switch (op) {
+    case 1: return reg === 2 || reg === 3 || reg === 6 || reg === 7;
+    case 3: return reg === 1 || reg === 2 || reg === 3 || reg === 7;
+    case 5: case 7: return reg === 1 || reg === 2 || reg === 3 || reg === 6 || reg === 7;
+    default: return false;
+  }
 }
 
 /**
@@ -544,8 +569,7 @@ export function fxsaveRstor(cpu: Cpu, i: number, restore: boolean): number {
   const c = cpu.cache;
   const m = c.m[i]!;
   const off = ea(cpu, m, c.disp[i]!);
-  const lin = readLin(cpu, (m >> 14) & 7, off, 1);
-  readLin(cpu, (m >> 14) & 7, (off + 511) | 0, 1);
+  const lin = segSlow(cpu, (m >> 14) & 7, off, 512, !restore);
   const r = restore ? fpu.fxrstor(lin, cpu.fpuMem) : fpu.fxsave(lin, cpu.fpuMem);
   if (r === FPU_GP) raise(cpu, 13, 0);
   if (restore) {
