@@ -17,7 +17,9 @@
  *   6. the frame is assigned to the receiver; a PV receiver gets M2P[mfn] = the PFN it wrote
  *      in `frame`, then `frame` = mfn; a translated receiver gets the frame at that gfn of
  *      its physmap. Then GTF_transfer_completed is set               -> okay
- * A translated (native) sender cannot steal frames (Xen: -EOPNOTSUPP -> general_error).
+ * A translated (native) sender names a RAM frame of its physmap by gfn; the frame leaves
+ * its physmap when stolen. (Xen 4.17 refuses transfers from translated domains; tsxen's
+ * dom0 and driver domains are translated, and netback's rx-flip needs them to send.)
  */
 import {
   GNTST_bad_domain, GNTST_bad_page, GNTST_general_error, GNTST_okay, GTF_accept_transfer, GTF_transfer_committed,
@@ -63,19 +65,17 @@ export interface P2mPageAdder {
 export function gnttabTransferOne(g: GrantTables, v: Vcpu, op: TransferOp, p2m: (P2mGrantMapper & P2mPageAdder) | null): void {
   const d = v.domain;
   const mm = g.xen.mm;
-  const mfn = op.mfn;
+  const translated = isTranslated(d);
+  const mfn = translated ? (d.native?.ramMfn(op.mfn) ?? -1) : op.mfn;
   if (!mm.ft.valid(mfn)) {
     op.status = GNTST_bad_page;
-    return;
-  }
-  if (isTranslated(d)) {
-    op.status = GNTST_general_error;
     return;
   }
   if (!stealPage(g, d, mfn)) {
     op.status = GNTST_bad_page;
     return;
   }
+  if (translated) d.native!.takeRamSlot(g.xen, op.mfn); // SAFETY: ramMfn found the frame
   g.flushTlb(d);
   const e = g.xen.domain(op.domid);
   if (e === undefined) {

@@ -126,6 +126,14 @@ export class NativeDomain {
     return this.physmap[gfn]!;
   }
 
+  /** Empty the RAM slot `gpfn` without freeing its frame (a page transfer took it). */
+  takeRamSlot(xen: Xen, gpfn: number): void {
+    if (!(gpfn >= 0 && gpfn < NATIVE_MAX_PFNS) || this.slotKind[gpfn] !== SLOT_RAM) return;
+    const mfn = this.physmap[gpfn]!;
+    this._clear(gpfn);
+    xen.m2p.set(mfn, INVALID_M2P_ENTRY);
+  }
+
   /** A granted frame at `gpfn` (the slot must be free); false otherwise. */
   mapGrant(gpfn: number, mfn: number, readonly: boolean): boolean {
     if (!(gpfn >= 0 && gpfn < NATIVE_MAX_PFNS) || this.slotKind[gpfn] !== SLOT_EMPTY) return false;
