@@ -9,13 +9,16 @@ import { xenstoreSuite } from './xenstore.ts';
 import { x87Suite } from './x87.ts';
 import { netSuite } from './net.ts';
 import { xenSuite } from './xen.ts';
+import { evtchnSuite } from './evtchn.ts';
+import { gnttabSuite } from './gnttab.ts';
 export interface BenchSuite {
   readonly name: string;
   readonly description: string;
   run(log: (line: string) => void): Promise<void>;
 }
 
-const SUITES: readonly BenchSuite[] = [abiLayoutSuite, cpuMipsSuite, xenstoreSuite, x87Suite, netSuite, xenSuite];
+const SUITES: readonly BenchSuite[] = [abiLayoutSuite, cpuMipsSuite, xenstoreSuite, x87Suite, netSuite, xenSuite, evtchnSuite,
+  gnttabSuite];
 
 export async function runBenchmarks(names: readonly string[]): Promise<number> {
   const log = (line: string): void => void process.stdout.write(`${line}\n`);
