@@ -1,71 +1,54 @@
 /**
- * dom0 as the peer of a devchan test kernel: a host with xenstored, one guest created with
- * the devchan/ directory naming dom0 as its peer, and the same rendezvous the C framework
- * uses (devchan/<key> under each side's home, perms so the other may read), driven from
- * TypeScript between scheduler slices. The dom0 side uses the device-channel libraries
- * (src/dom0/libs) exactly as a backend would.
+ * dom0 as the peer of a devchan test kernel: one guest whose devchan/peer is dom0, and the
+ * same rendezvous the C framework uses (devchan/<key> under each side's home, perms so the
+ * other may read), driven from TypeScript between scheduler slices. The dom0 side uses the
+ * device-channel libraries (src/dom0/libs) exactly as a backend would.
  */
-import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Host } from '../../src/host/host.ts';
-import { parseXlConfig, pvConfig } from '../../src/dom0/toolstack/xl_config.ts';
-import { XenStored, XsLocalHandle, createDomainTree } from '../../src/dom0/xenstored/index.ts';
-import { XcPlatform } from '../../src/dom0/xenstored/xc_platform.ts';
-import { asDomId, asEvtchnPort, asGfn } from '../../src/abi/types.ts';
+import { DevchanHost, type DevchanGuest } from '../../bench/evtchn_host.ts';
+import type { Host } from '../../src/host/host.ts';
+import type { XsLocalHandle } from '../../src/dom0/xenstored/index.ts';
 import { auditMemory } from '../../src/xen/audit.ts';
-import { BUILD, verdictOf } from './tsxen_harness.ts';
+import { BUILD, resultLineOf, verdictOf } from './tsxen_harness.ts';
 
 export class Dom0Peer {
-  readonly host: Host;
-  readonly xs: XsLocalHandle;
-  readonly daemon: XenStored;
-  readonly domid: number;
-  private _text = '';
-  private readonly _guest: ReturnType<Host['toolstack']['createPv']>;
+  readonly dh: DevchanHost;
+  readonly guest: DevchanGuest;
 
   constructor(kernel: string, role: string, cfg: readonly string[] = []) {
-    this.host = new Host({ memoryMiB: 256, clock: 'virtual' });
-    this.daemon = new XenStored({ platform: new XcPlatform(this.host.xc, this.host.events) });
-    this.xs = new XsLocalHandle(this.daemon);
-    const lines = ['name="devchan-dom0"', `kernel="${join(BUILD, kernel)}"`, 'memory=32', 'on_crash="destroy"', ...cfg];
-    this._guest = this.host.toolstack.createPv(pvConfig(parseXlConfig(lines.join('\n'), 'dom0-peer')),
-      readFileSync(join(BUILD, kernel)), { paused: true, sink: (b) => { this._text += Buffer.from(b).toString('latin1'); } });
-    const id = this._guest.domid;
-    this.domid = id;
-    const b = this._guest.built;
-    createDomainTree(this.xs, { domid: asDomId(id), name: 'devchan-dom0', uuid: '00000000-0000-4000-8000-00000000d0d0',
-      memoryKiB: 32768, store: { gfn: asGfn(b.storeMfn), port: asEvtchnPort(b.storePort) } });
-    const home = `/local/domain/${id}/devchan`;
-    this.xs.write(home, '');
-    this.xs.setPerms(home, [`n${id}`, 'r0']);
-    this.xs.write(`${home}/peer`, '0');
-    this.xs.write(`${home}/role`, role);
-    this.xs.write('/local/domain/0/devchan', '');
-    this.xs.setPerms('/local/domain/0/devchan', ['n0', `r${id}`]);
-    this.xs.introduce(asDomId(id), asGfn(b.storeMfn), asEvtchnPort(b.storePort));
-    this.host.toolstack.unpause(id);
+    this.dh = new DevchanHost();
+    [this.guest] = this.dh.create('devchan', [{ name: 'guest', kernel: join(BUILD, kernel), role, peer: 'dom0', cfg }]) as [DevchanGuest];
+    this.dh.unpause([this.guest]);
+  }
+
+  get host(): Host {
+    return this.dh.host;
+  }
+
+  get xs(): XsLocalHandle {
+    return this.dh.xs;
+  }
+
+  get domid(): number {
+    return this.guest.domid;
   }
 
   get console(): string {
-    return this._text;
+    return this.guest.console();
   }
 
   get exited(): boolean {
-    return this._guest.exit !== null;
+    return this.guest.exited();
   }
 
   /** Publish /local/domain/0/devchan/<key>. */
   put(key: string, value: string | number): void {
-    this.xs.write(`/local/domain/0/devchan/${key}`, String(value));
+    this.dh.put(key, value);
   }
 
   /** Run the machine until the guest published <key> (or it stopped); its value. */
-  async get(key: string, maxSystemNs = 600e9): Promise<string> {
-    const path = `/local/domain/${this.domid}/devchan/${key}`;
-    await this.host.runUntil(() => this.xs.tryRead(path) !== undefined || this.exited, { maxSystemNs, timeoutMs: 120_000 });
-    const v = this.xs.tryRead(path);
-    if (v === undefined) throw new Error(`the guest never published ${key}:\n${this.console}`);
-    return v;
+  get(key: string): Promise<string> {
+    return this.dh.get(this.guest, key);
   }
 
   async sync(name: string): Promise<void> {
@@ -81,9 +64,7 @@ export class Dom0Peer {
   /** Let the guest finish; its verdict, the console, and the memory audit. */
   async finish(): Promise<{ verdict: string; console: string; audit: string[] }> {
     await this.host.runUntil(() => this.exited, { maxSystemNs: 600e9, timeoutMs: 120_000 });
-    const lines = this._text.split(/\r?\n/).filter((l) => l.startsWith('Test result:'));
-    if (!this.exited) this.host.toolstack.destroy(this.domid);
-    this.daemon.domains.checkDomains();
-    return { verdict: verdictOf(lines.at(-1) ?? null), console: this._text, audit: auditMemory(this.host.xen) };
+    this.dh.teardown([this.guest]);
+    return { verdict: verdictOf(resultLineOf(this.console)), console: this.console, audit: auditMemory(this.host.xen) };
   }
 }
