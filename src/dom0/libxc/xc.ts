@@ -163,15 +163,22 @@ export class Xc {
   }
 
   /** Create a PV domain; returns its id or -errno. */
-  createDomain(opts: { maxVcpus: number; domid?: number; handle?: Uint8Array; ssidref?: number }): number {
+  createDomain(opts: {
+    maxVcpus: number; domid?: number; handle?: Uint8Array; ssidref?: number;
+    /** xl.cfg max_event_channels (the highest port; default 1023). */
+    maxEvtchnPort?: number;
+    /** xl.cfg max_grant_frames / max_maptrack_frames (-1: the hypervisor's defaults). */
+    maxGrantFrames?: number;
+    maxMaptrackFrames?: number;
+  }): number {
     const C = DOMCTL_CREATEDOMAIN;
     const { rc, out } = this.domctl(XEN_DOMCTL_createdomain, opts.domid ?? 0, (v, u) => {
       v.setUint32(u + C.ssidref!, opts.ssidref ?? 0, true);
       if (opts.handle) for (let i = 0; i < 16; i++) v.setUint8(u + C.handle! + i, opts.handle[i] ?? 0);
       v.setUint32(u + C.max_vcpus!, opts.maxVcpus, true);
-      v.setUint32(u + C.max_evtchn_port!, 1023, true);
-      v.setInt32(u + C.max_grant_frames!, -1, true);
-      v.setInt32(u + C.max_maptrack_frames!, -1, true);
+      v.setUint32(u + C.max_evtchn_port!, opts.maxEvtchnPort ?? 1023, true);
+      v.setInt32(u + C.max_grant_frames!, opts.maxGrantFrames ?? -1, true);
+      v.setInt32(u + C.max_maptrack_frames!, opts.maxMaptrackFrames ?? -1, true);
     });
     return rc < 0 ? rc : out.getUint16(DOMCTL_HDR.domain!, true);
   }

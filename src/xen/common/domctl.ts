@@ -27,6 +27,7 @@ import {
 import { DOMID_FIRST_RESERVED } from '../../abi/xen.ts';
 import type { Xen } from '../xen.ts';
 import type { Vcpu } from './vcpu.ts';
+import { setDomainLimits } from './grant_table_limits.ts';
 import type { Domain } from './domain.ts';
 import { guestOf } from './kernel.ts';
 import { getPvContext, setPvContext, SIZEOF_VCPU_GUEST_CONTEXT } from '../arch/x86/pv/pv_context.ts';
@@ -119,6 +120,14 @@ export function doDomctl(xen: Xen, cur: Vcpu, arg: number): number {
           xen.destroyDomain(nd);
           return rc;
         }
+      }
+      // Event-channel and grant-table limits (-1 = Xen's defaults; max_evtchn_port is the
+      // highest port the domain may use).
+      const lrc = setDomainLimits(xen, nd, op.getUint32(U + C.max_evtchn_port!, true),
+        op.getInt32(U + C.max_grant_frames!, true), op.getInt32(U + C.max_maptrack_frames!, true));
+      if (lrc !== 0) {
+        xen.destroyDomain(nd);
+        return lrc;
       }
       op.setUint16(DOMCTL_HDR.domain!, nd.domid, true);
       return copyBack();
