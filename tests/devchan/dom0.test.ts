@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GNTST_bad_copy_arg, GNTST_general_error, GNTST_okay, GTF_permit_access } from '../../src/abi/grant_table.ts';
 import { Dom0Pages, XenEvtchn, XenGnttab, XenGntshr, type GrantMapping } from '../../src/dom0/libs/index.ts';
+import { ConsoleBackend } from '../../src/dom0/console/console_backend.ts';
 import { BUILD } from './tsxen_harness.ts';
 import { Dom0Peer } from './dom0_peer.ts';
 
@@ -157,5 +158,23 @@ describe('device channels between a guest and dom0', () => {
     const r = await p.finish();
     expect(r.verdict, r.console).toBe('SUCCESS');
     expect(r.audit).toEqual([]);
+  }, 300_000);
+
+  it.skipIf(!have('devchan-evtchn_pingpong.elf'))('xenconsoled finds a console through xenstore and follows the guest to its end', async () => {
+    const p = new Dom0Peer('devchan-evtchn_pingpong.elf', 'server');
+    // Take the console from the toolstack's backend and let a store-driven one find it.
+    p.host.consoles.detach(p.domid);
+    const cons = new ConsoleBackend(p.host.xc, p.host.events);
+    cons.watchStore(p.xs);
+    const c = cons.connection(p.domid);
+    expect(c).toBeDefined();
+    await p.get('port');
+    expect(c!.log).toContain('devchan: domid'); // SAFETY: checked above
+    // The guest never gets a peer reply: destroy it; @releaseDomain detaches its console.
+    p.host.toolstack.destroy(p.domid);
+    p.dh.daemon.domains.checkDomains();
+    await p.runUntil(() => cons.connection(p.domid) === undefined, 5e9);
+    expect(cons.connection(p.domid)).toBeUndefined();
+    expect(c!.closed).toBe(true); // SAFETY: checked above
   }, 300_000);
 });
