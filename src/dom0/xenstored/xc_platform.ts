@@ -1,8 +1,8 @@
 /**
  * xenstored's access to the hypervisor in the embedded host, through dom0's libxc:
  * - XS_INTRODUCE's page: a foreign mapping of the domain's store frame, named as the domain
- *   names it (the MFN for PV, the PFN for HVM/native domains); bytes move by copies
- *   through dom0's hypercall port;
+ *   names it (the MFN for PV, the PFN for HVM/native domains), read and written through a
+ *   zero-copy view of the frame (src/dom0/libs/xenstore.ts);
  * - the store event channel: EVTCHNOP_bind_interdomain to the domain's unbound port, events
  *   demultiplexed by Dom0Events, notify = EVTCHNOP_send, close = EVTCHNOP_close;
  * - domain states for @releaseDomain: getdomaininfo flags (shutdown, dying), scanned when
@@ -19,7 +19,8 @@ import { ForeignMap } from '../libxc/foreign.ts';
 import type { Xc } from '../libxc/xc.ts';
 import type { XsDomainState, XsPlatform } from './domain.ts';
 import type { XsEventChannel } from './domain_ring.ts';
-import { copyingMemory, type XsRingMemory } from './ring_memory.ts';
+import type { XsRingMemory } from './ring_memory.ts';
+import { viewRingMemory } from '../libs/xenstore.ts';
 import type { XenStored } from './xenstored.ts';
 
 export class XcPlatform implements XsPlatform {
@@ -28,11 +29,15 @@ export class XcPlatform implements XsPlatform {
   constructor(private readonly _xc: Xc, private readonly _events: Dom0Events) {}
 
   mapRing(domid: DomId, gfn: Gfn): XsRingMemory | undefined {
+    let map: ForeignMap;
     try {
-      return copyingMemory(ForeignMap.map(this._xc, domid, [gfn]));
+      map = ForeignMap.map(this._xc, domid, [gfn]);
     } catch {
       return undefined;
     }
+    // Zero-copy: a view of the mapped frame (writes made code-coherent).
+    const mem = viewRingMemory(this._xc, map.basePfn);
+    return { ...mem, unmap: () => map.unmap() };
   }
 
   bindEvent(domid: DomId, remotePort: EvtchnPort): XsEventChannel | undefined {
