@@ -1,7 +1,7 @@
 /**
  * A host for device-channel workloads (the devchan test kernels and benchmarks): the
- * embedded hypervisor + dom0 with xenstored (XcPlatform: foreign-mapped rings, interdomain
- * store channels), guests created paused with the standard per-domain tree plus the
+ * embedded hypervisor + dom0 with its xenstored (Host.xenstored: foreign-mapped rings,
+ * interdomain store channels), guests created paused with the standard per-domain tree plus the
  * devchan/ directory the kernels rendezvous through:
  *     /local/domain/X/devchan        perms "nX rY" (Y = the peer, 0 for dom0)
  *     /local/domain/X/devchan/role   the role the kernel plays
@@ -14,8 +14,7 @@
 import { readFileSync } from 'node:fs';
 import { Host, type HostOptions } from '../src/host/host.ts';
 import { parseXlConfig, pvConfig } from '../src/dom0/toolstack/xl_config.ts';
-import { XenStored, XsLocalHandle, createDomainTree } from '../src/dom0/xenstored/index.ts';
-import { XcPlatform } from '../src/dom0/xenstored/xc_platform.ts';
+import { createDomainTree, type XenStored, type XsLocalHandle } from '../src/dom0/xenstored/index.ts';
 import { asDomId, asEvtchnPort, asGfn } from '../src/abi/types.ts';
 import { grantTables } from '../src/xen/common/grant_table.ts';
 
@@ -55,9 +54,9 @@ export class DevchanHost {
   readonly storeLog: string[] = [];
 
   constructor(opts: HostOptions = {}) {
-    this.host = new Host({ memoryMiB: 256, clock: 'virtual', ...opts });
-    this.daemon = new XenStored({ platform: new XcPlatform(this.host.xc, this.host.events), log: (l) => this.storeLog.push(l) });
-    this.xs = new XsLocalHandle(this.daemon);
+    this.host = new Host({ memoryMiB: 256, clock: 'virtual', storeLog: (l) => this.storeLog.push(l), ...opts });
+    this.daemon = this.host.xenstored;
+    this.xs = this.host.xs;
   }
 
   /** Create every guest paused, write their trees and devchan directories, introduce them. */

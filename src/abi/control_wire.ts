@@ -60,6 +60,11 @@ const xen_domctl_getvcpuinfo_wire = struct('xen_domctl_getvcpuinfo_wire', [
   f('vcpu', u32), f('online', u8), f('blocked', u8), f('running', u8), f('cpu_time', u64), f('cpu', u32),
 ], { ...X64, size: 24 });
 
+/** getpageframeinfo3: num u64, array guest handle of xen_pfn_t (8 bytes each in the tools ABI). */
+const xen_domctl_getpageframeinfo3_wire = struct('xen_domctl_getpageframeinfo3_wire', [
+  f('num', u64), f('array', u64, 'guest address of num xen_pfn_t (IN: gmfn, OUT: XEN_DOMCTL_PFINFO_* type)'),
+], { ...X64, size: 16 });
+
 /** max_vcpus: max u32. set/get_address_size: size u32. */
 const xen_domctl_u32_wire = struct('xen_domctl_u32_wire', [f('value', u32)], { ...X64, size: 4 });
 
@@ -158,6 +163,7 @@ export const SYSCTL_TBUF_OP = offsets(xen_sysctl_tbuf_op_wire);
 //   0 magic 'TSXT'  4 version 1  8 record size 32  12 capacity (records)
 //   16 total records ever made (u64: a reader detects loss)  24 event mask
 // then `capacity` records of 32 bytes at 64 + (n % capacity) * 32:
+export const DOMCTL_GETPAGEFRAMEINFO3 = offsets(xen_domctl_getpageframeinfo3_wire);
 //   0 time (ns, u64)  8 event (u32)  12 a (i32)  16 b (i32)  20-31 zero
 
 export const TRACE_MAGIC = 0x54585354; // 'TSXT'

@@ -130,6 +130,29 @@ export const XEN_DOMCTL_SCHEDOP_putinfo = 0;
 export const XEN_DOMCTL_SCHEDOP_getinfo = 1;
 export const XEN_DOMCTL_SCHEDOP_putvcpuinfo = 2;
 export const XEN_DOMCTL_SCHEDOP_getvcpuinfo = 3;
+/** setvcpuaffinity / getvcpuaffinity flags: which maps (IN) to set or get. */
+export const XEN_VCPUAFFINITY_HARD = 1 << 0;
+export const XEN_VCPUAFFINITY_SOFT = 1 << 1;
+export const XEN_VCPUAFFINITY_FORCE = 1 << 2;
+
+/** getpageframeinfo3 page types (public/domctl.h), in bits 28-31 of each answer. */
+export const XEN_DOMCTL_PFINFO_LTAB_SHIFT = 28;
+export const XEN_DOMCTL_PFINFO_NOTAB = 0x0 << 28;
+export const XEN_DOMCTL_PFINFO_L1TAB = 0x1 << 28;
+export const XEN_DOMCTL_PFINFO_L2TAB = 0x2 << 28;
+export const XEN_DOMCTL_PFINFO_L3TAB = 0x3 << 28;
+export const XEN_DOMCTL_PFINFO_L4TAB = 0x4 << 28;
+export const XEN_DOMCTL_PFINFO_LTABTYPE_MASK = 0x7 << 28;
+export const XEN_DOMCTL_PFINFO_LPINTAB = 0x8 << 28;
+/** A broken page (no contents to save). */
+export const XEN_DOMCTL_PFINFO_BROKEN = 0xd << 28;
+/** Allocate only (no contents). */
+export const XEN_DOMCTL_PFINFO_XALLOC = 0xe << 28;
+/** An invalid page: not the domain's. */
+export const XEN_DOMCTL_PFINFO_XTAB = 0xf << 28;
+export const XEN_DOMCTL_PFINFO_LTAB_MASK = 0xf << 28;
+/** Most frames one getpageframeinfo3 call answers (more is -E2BIG). */
+export const XEN_DOMCTL_PFINFO_MAX = 1024;
 
 export const XEN_DOMCTL_SENDTRIGGER_NMI = 0;
 export const XEN_DOMCTL_SENDTRIGGER_RESET = 1;

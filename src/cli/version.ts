@@ -1,7 +1,1 @@
-import { readFileSync } from 'node:fs';
-
-/** The package version, read from package.json next to the sources. */
-export function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
+export { packageVersion } from '../host/version.ts';

@@ -69,6 +69,8 @@ export class Host {
     const memory = new MachineMemory((opts.memoryMiB ?? 256) * 1024 * 1024);
     let clock: Clock;
     if (opts.clock === undefined || opts.clock === 'virtual') clock = new VirtualClock(opts.nsPerInstruction ?? 1);
+  /** Which clock drives the machine ('custom': a Clock the caller passed). */
+  readonly clockKind: 'virtual' | 'host' | 'custom';
     else if (opts.clock === 'host') clock = new HostClock();
     else clock = opts.clock;
     // Guests start "a while" after the hypervisor did, as under a real dom0.
@@ -76,6 +78,7 @@ export class Host {
     this.ports = platformPorts();
     this.xen = new Xen({
       memory, clock, consoleSink: opts.xenLog, tscHz: opts.tscHz, systemTimeBaseNs: base, ports: this.ports,
+    this.clockKind = opts.clock === undefined || opts.clock === 'virtual' ? 'virtual' : opts.clock === 'host' ? 'host' : 'custom';
       wallclockBaseNs: opts.wallclockBaseNs ?? Date.now() * 1e6 - base,
     });
     const d0 = this.xen.createNativeDomain(0, opts.dom0Pages ?? 256, true);
@@ -85,7 +88,7 @@ export class Host {
     this.xc = new Xc(this.port);
     this.events = new Dom0Events(this.xc);
     this.consoles = new ConsoleBackend(this.xc, this.events);
-    this.toolstack = new Toolstack(this.xc, this.events, this.consoles);
+    this.toolstack = new Toolstack(this.xc, this.events, this.consoles, { now: () => this.xen.time.now() });
   }
 
   /** Run one slice of system time and deliver dom0's events. Returns the time reached. */

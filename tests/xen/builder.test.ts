@@ -138,15 +138,15 @@ describe('boot layout (libxc xc_dom_x86)', () => {
 
 describe('xl.cfg', () => {
   it('parses strings, numbers, lists, comments and ; separators', () => {
-    const c = parseXlConfig('# guest\nname = "a b" ; memory=64\nvcpus=0x2\nextra=\'console=hvc0\'\ndisk = [ "x", \'y\',\n "z" ]\n');
+    const c = parseXlConfig('# guest\nname = "a b" ; memory=64\nvcpus=0x2\nextra=\'console=hvc0\'\nvfb = [ "x", \'y\',\n "z" ]\n');
     expect(c.get('name')).toBe('a b');
     expect(c.get('memory')).toBe(64);
     expect(c.get('vcpus')).toBe(2);
-    expect(c.get('disk')).toEqual(['x', 'y', 'z']);
+    expect(c.get('vfb')).toEqual(['x', 'y', 'z']);
     const g = pvConfig(c.set('kernel', 'k.elf'));
     expect(g.cmdline).toBe('console=hvc0');
     expect(g.maxmemMiB).toBe(64);
-    expect(g.ignored).toEqual(['disk']);
+    expect(g.ignored).toEqual(['vfb']);
   });
 
   it('applies command-line overrides, bare words as strings', () => {
@@ -159,7 +159,7 @@ describe('xl.cfg', () => {
   });
 
   it('rejects bad configurations with the line', () => {
-    expect(() => parseXlConfig('name="x\n')).toThrow(/config:1: unterminated string/);
+    expect(() => parseXlConfig('name="x\n')).toThrow(/config:1: name: .*unterminated string/);
     expect(() => parseXlConfig('a=1\nb=@')).toThrow(/config:2/);
     expect(() => pvConfig(parseXlConfig('name="x"'))).toThrow(XlConfigError);
     expect(() => pvConfig(parseXlConfig('name="x"\nkernel="k"\ntype="hvm"'))).toThrow(/only PV/);

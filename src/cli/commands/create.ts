@@ -1,109 +1,212 @@
-import { readFile } from 'node:fs/promises';
-import { basename } from 'node:path';
+/**
+ * xl create: a domain from an xl.cfg file plus `KEY=VALUE` extra config lines.
+ *
+ * The config is parsed here first, so a bad file is reported (file:line: key: ...) without
+ * touching any host. Then the domain is created on the running host; when none runs,
+ * `create -c` boots one inside this process (serving the control socket while it runs,
+ * so other `tsxen`/`xl` commands see it) and `create` without -c starts one in the
+ * background. With -c the console is attached (the guest's output from its first byte)
+ * and followed across reboots, and the command exits with the guest:
+ *   0 poweroff, 1 crash or watchdog, 3 reboot (not restarted), 5 suspend,
+ *   2 bad config or kernel, 4 stopped by tsxen (--timeout, or blocked with nothing left
+ *   to wake it). Without -c it exits 0 once the domain runs.
+ */
+import { readFileSync, rmSync } from 'node:fs';
 import type { Command } from '../command.ts';
-import { UsageError } from '../command.ts';
-import { Host } from '../../host/host.ts';
-import { applyXlOverrides, parseXlConfig, pvConfig, XlConfigError } from '../../dom0/toolstack/xl_config.ts';
-import { BuildError } from '../../dom0/toolstack/xen_elf.ts';
-import { XcError } from '../../dom0/libxc/xc.ts';
-import type { GuestExit } from '../../dom0/toolstack/toolstack.ts';
+import { flag, value, xlCommand } from '../xl_command.ts';
+import { CliExit, commandHelp } from '../xl_opts.ts';
+import { asCliExit, connectHost, tryConnect } from '../host_client.ts';
+import { consoleSession } from '../console_session.ts';
+import { err, out } from '../output.ts';
+import { loadConfig } from '../../dom0/toolstack/xl_load.ts';
+import { formatXlConfig } from '../../dom0/toolstack/xl_config.ts';
+import { XlError } from '../../dom0/toolstack/xl_error.ts';
+import { domInfo } from '../../dom0/toolstack/xc_domain.ts';
+import { HostDaemon } from '../../host/daemon.ts';
+import { hostPaths, type HostPaths } from '../../host/paths.ts';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ApiClient } from '../../dom0/api/client.ts';
 
-const STATUS_CONFIG = 2;
-const STATUS_STOPPED = 4;
+export const STATUS_CONFIG = 2;
+export const STATUS_STOPPED = 4;
 
-const USAGE = `usage: tsxen create [-c] [-p] [--clock host|virtual] [--timeout <s>] [--dmesg]
-                    <config-file> [KEY=VALUE ...]
+const OPTIONS = `-h                      Print this help.
+-p                      Leave the domain paused after it is created.
+-c                      Connect to the console after the domain is created.
+-f FILE, --defconfig=FILE
+                     Use the given configuration file.
+-q, --quiet             Quiet.
+-n, --dryrun            Dry run - prints the resulting configuration
+                         (deprecated in favour of global -N option).
+-d                      Enable debug messages.
+-F                      Run in foreground until death of the domain.
+-e                      Do not wait in the background for the death of the domain.
+-V, --vncviewer         Connect to the VNC display after the domain is created.
+-A, --vncviewer-autopass
+                        Pass VNC password to viewer via stdin.
+tsxen, when no host runs and -c boots one in this process:
+--clock host|virtual    guest time from the host clock, or from retired instructions
+                        (1 ns each; deterministic; the default here)
+--timeout SECONDS       stop the guest after this much host time (exit status 4)
+--dmesg                 print the hypervisor console (xl dmesg) to stderr as it happens`;
 
-Boots the hypervisor and dom0 in this process, creates one PV guest from an xl.cfg file
-(KEY=VALUE arguments are extra config lines, applied last), runs it until it shuts down,
-then exits. Supported keys: name, kernel, memory, maxmem, vcpus, maxvcpus, cmdline,
-extra, root, on_poweroff/on_reboot/on_crash; others are ignored with a warning.
+const EXTRA = `Exit status with -c: 0 poweroff, 1 crash or watchdog, 3 reboot, 5 suspend,
+2 bad config or kernel, 4 stopped by tsxen (timeout, or blocked for good).
   tsxen create -c guest.cfg
-  tsxen create -c /dev/null kernel=guests/build/pv-hello.elf memory=32
+  tsxen create -c /dev/null kernel=guests/build/minios.elf memory=32 'extra="shell"'`;
 
-Options:
-  -c                  attach the guest's console to stdout
-  -p                  (accepted for xl compatibility; the guest is unpaused at once)
-  --clock host|virtual  guest time from the host clock or from retired instructions
-                      (1 ns each; deterministic; default)
-  --timeout <s>       stop after this much host time
-  --dmesg             print the hypervisor console (xl dmesg) to stderr as it happens
-
-Exit status: 0 the guest powered off; 1 it crashed (or watchdog); 3 it rebooted;
-  5 it suspended; 2 bad config or kernel; 4 stopped by tsxen (timeout, or nothing left
-  to run).`;
-
-export const createCommand: Command = {
-  name: 'create',
-  summary: 'create and run one PV guest from an xl.cfg (embedded hypervisor + dom0)',
-  usage: USAGE,
-  async run(args) {
-    let attach = false, dmesg = false, clock: 'host' | 'virtual' = 'virtual';
-    let timeoutS: number | undefined;
-    const rest: string[] = [];
-    for (let i = 0; i < args.length; i++) {
-      const a = args[i]!;
-      if (a === '-c') attach = true;
-      else if (a === '-p') continue;
-      else if (a === '--dmesg') dmesg = true;
-      else if (a === '--clock' || a === '--timeout') {
-        const v = args[++i];
-        if (v === undefined) throw new UsageError(`${a} needs a value`, STATUS_CONFIG);
-        if (a === '--clock') {
-          if (v !== 'host' && v !== 'virtual') throw new UsageError(`--clock ${v} is not host or virtual`, STATUS_CONFIG);
-          clock = v;
-        } else {
-          timeoutS = Number(v);
-          if (!(timeoutS > 0)) throw new UsageError(`--timeout ${v} is not a positive number`, STATUS_CONFIG);
-        }
-      } else if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option '${a}'; see 'tsxen create --help'`, STATUS_CONFIG);
-      else rest.push(a);
-    }
-    const [cfgPath, ...overrides] = rest;
-    if (cfgPath === undefined) throw new UsageError('a config file is required (use /dev/null with KEY=VALUE arguments)', STATUS_CONFIG);
-    let cfg;
-    let kernel: Uint8Array;
-    try {
-      const raw = parseXlConfig(await readFile(cfgPath, 'utf8'), cfgPath);
-      applyXlOverrides(raw, overrides);
-      if (!raw.has('name') && typeof raw.get('kernel') === 'string') raw.set('name', basename(raw.get('kernel') as string).replace(/\.elf$/, ''));
-      cfg = pvConfig(raw);
-      kernel = new Uint8Array(await readFile(cfg.kernel));
-    } catch (e) {
-      if (e instanceof XlConfigError) throw new UsageError(e.message, STATUS_CONFIG);
-      if ((e as NodeJS.ErrnoException).code !== undefined) throw new UsageError((e as Error).message, STATUS_CONFIG);
-      throw e;
-    }
-    for (const k of cfg.ignored) process.stderr.write(`tsxen create: ignoring unsupported setting '${k}'\n`);
-    const host = new Host({ clock, xenLog: dmesg ? (l) => void process.stderr.write(`${l}\n`) : undefined });
-    let guest;
-    try {
-      guest = host.toolstack.createPv(cfg, kernel, {
-        sink: attach ? (b) => void process.stdout.write(Buffer.from(b)) : null,
-      });
-    } catch (e) {
-      if (e instanceof BuildError || e instanceof XcError) throw new UsageError(`cannot create ${cfg.name}: ${e.message}`, STATUS_CONFIG);
-      throw e;
-    }
-    let exit: GuestExit | null = null;
-    guest.onExit((e) => (exit = e));
-    const end = await host.runUntil(() => exit !== null, { timeoutMs: timeoutS !== undefined ? timeoutS * 1000 : undefined });
-    if (exit === null) {
-      process.stderr.write(end === 'timeout' ? `tsxen create: stopped ${cfg.name} after ${timeoutS} s (--timeout)\n`
-        : `tsxen create: ${cfg.name} is blocked with nothing left to wake it\n`);
-      host.toolstack.destroy(guest.domid);
-      return STATUS_STOPPED;
-    }
-    return statusOf(exit);
-  },
-};
-
-function statusOf(e: GuestExit): number {
-  switch (e.reason) {
+function statusOf(reason: number): number {
+  switch (reason) {
     case 0: return 0; // poweroff
     case 1: return 3; // reboot
     case 2: return 5; // suspend
     case 3: case 4: return 1; // crash, watchdog
     default: return STATUS_STOPPED;
+  }
+}
+
+export const createCommand: Command = xlCommand({
+  name: 'create', synopsis: '<ConfigFile> [options] [vars]', summary: 'Create a domain from config file <filename>',
+  options: OPTIONS, extra: EXTRA,
+  spec: {
+    short: 'Fnqf:pcdeVAC:T:D',
+    long: { dryrun: 'n', quiet: 'q', defconfig: 'f', vncviewer: 'V', 'vncviewer-autopass': 'A', clock: 'C', timeout: 'T', dmesg: 'D' },
+  },
+  async run(p, cmd) {
+    let filename = value(p, 'f');
+    const extra: string[] = [];
+    for (const a of p.operands) {
+      if (a.includes('=')) extra.push(a);
+      else if (filename === undefined) filename = a;
+      else throw new CliExit(STATUS_CONFIG, commandHelp(cmd));
+    }
+    if (filename === undefined) throw new CliExit(STATUS_CONFIG, '', 'Config file not specified (use /dev/null with KEY=VALUE arguments)\n');
+    const clock = value(p, 'C') ?? 'virtual';
+    if (clock !== 'host' && clock !== 'virtual') throw new CliExit(STATUS_CONFIG, '', `--clock ${clock}: use host or virtual\n`);
+    const timeoutText = value(p, 'T');
+    const timeoutS = timeoutText === undefined ? undefined : Number(timeoutText);
+    if (timeoutS !== undefined && !(timeoutS > 0)) throw new CliExit(STATUS_CONFIG, '', `--timeout ${timeoutText} is not a positive number\n`);
+    let text = '';
+    if (filename !== '/dev/null') {
+      try {
+        text = readFileSync(filename, 'utf8');
+      } catch (e) {
+        throw new CliExit(STATUS_CONFIG, '', `Failed to read config file: ${filename}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'No such file or directory' : (e as Error).message}\n`);
+      }
+    }
+    if (!flag(p, 'q')) err(`Parsing config from ${filename}\n`);
+    // Check everything locally first: a bad config never starts a host.
+    let loaded;
+    try {
+      loaded = loadConfig(text, filename, extra, process.cwd());
+    } catch (e) {
+      if (e instanceof XlError) throw new CliExit(STATUS_CONFIG, '', `${e.message}\n`);
+      throw e;
+    }
+    for (const w of loaded.cfg.warnings) err(`${w}\n`);
+    if (flag(p, 'V') || flag(p, 'A')) err('WARNING: no VNC display: PV guests here have no framebuffer\n');
+    if (flag(p, 'n')) {
+      out(formatXlConfig(loaded.cfg));
+      return 0;
+    }
+    const attach = flag(p, 'c');
+    const params = { config: text, source: filename, overrides: extra, cwd: process.cwd(), paused: flag(p, 'p') };
+    let existing = await tryConnect();
+    if (existing !== null && (await existing.call<{ embedded: boolean }>('host.status')).embedded) {
+      // Another command's private host (it ends with that command): do not put guests on it.
+      existing.close();
+      existing = null;
+      if (attach) return createEmbedded(params, clock, timeoutS, flag(p, 'D'), privatePaths());
+      throw new CliExit(1, '', 'tsxen create: the running host belongs to another \'tsxen create -c\' or demo; start a shared one with \'tsxen host start\'\n');
+    }
+    if (existing === null && attach) return createEmbedded(params, clock, timeoutS, flag(p, 'D'), hostPaths());
+    if (existing !== null && (value(p, 'C') !== undefined || flag(p, 'D'))) err('tsxen create: --clock and --dmesg apply to a host this command boots; a host already runs\n');
+    const c = existing ?? await connectHost({ autostart: true });
+    try {
+      return await createOn(c, params, attach, timeoutS);
+    } catch (e) {
+      throw statusFor(asCliExit(e));
+    } finally {
+      c.close();
+    }
+  },
+});
+
+/** A create failure on the host is a config/kernel failure for create's exit status. */
+function statusFor(e: unknown): unknown {
+  return e instanceof CliExit && e.status === 1 ? new CliExit(STATUS_CONFIG, e.out, e.err) : e;
+}
+
+interface CreateParams {
+  readonly config: string;
+  readonly source: string;
+  readonly overrides: string[];
+  readonly cwd: string;
+  readonly paused: boolean;
+}
+
+async function createOn(c: ApiClient, params: CreateParams, attach: boolean, timeoutS?: number): Promise<number> {
+  // With -c the domain starts paused until the console is attached (no output is lost).
+  const r = await c.call<{ domid: number; name: string }>('create', { ...params, paused: params.paused || attach });
+  if (!attach) return 0;
+  let timedOut = false;
+  const timer = timeoutS !== undefined ? setTimeout(() => {
+    timedOut = true;
+    c.call('destroy', { domain: String(r.domid) }).catch(() => undefined);
+  }, timeoutS * 1000) : undefined;
+  try {
+    const session = consoleSession(c, String(r.domid), { replay: 1 << 30, follow: true, input: process.stdin.isTTY === true });
+    session.catch(() => undefined); // awaited below; errors surface there
+    if (!params.paused) await c.call('unpause', { domain: String(r.domid) });
+    const end = await session;
+    if (timedOut) {
+      err(`tsxen create: stopped ${r.name} after ${timeoutS} s (--timeout)\n`);
+      return STATUS_STOPPED;
+    }
+    if (end === null) return 0; // detached: the guest runs on
+    return end.action === 'destroyed' && end.reason < 0 ? STATUS_STOPPED : statusOf(end.reason);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A run directory of our own (another command's private host holds the shared one). */
+function privatePaths(): HostPaths {
+  return hostPaths({ ...process.env, TSXEN_SOCKET: undefined, TSXEN_RUNDIR: join(tmpdir(), `tsxen-create-${process.pid}-${Date.now()}`) });
+}
+
+/** No host runs: boot one here, serve the socket while the guest lives, then stop. */
+async function createEmbedded(params: CreateParams, clock: 'host' | 'virtual', timeoutS: number | undefined, dmesg: boolean,
+  paths: HostPaths): Promise<number> {
+  let blocked = false;
+  let daemon: HostDaemon | null = null;
+  daemon = await HostDaemon.start({
+    clock, paths, embedded: true, xenLog: dmesg ? (l) => void process.stderr.write(`${l}\n`) : undefined,
+    onIdle: () => {
+      // Virtual time: nothing can ever happen again unless someone types.
+      if (process.stdin.isTTY === true || daemon === null) return;
+      const live = [...daemon.host.toolstack.guests].filter((g) => g.exit === null && !g.preserved);
+      // Paused guests wait for an unpause, not for time: that is not "blocked".
+      if (live.length === 0 || live.some((g) => domInfo(daemon!.host.xc, g.domid)?.paused !== false)) return; // non-null: checked above
+      blocked = true;
+      for (const g of live) daemon.host.toolstack.destroy(g.domid);
+    },
+  });
+  const c = await connectHost({ paths });
+  try {
+    const name = params.source;
+    const status = await createOn(c, params, true, timeoutS).catch((e: unknown) => {
+      throw statusFor(asCliExit(e));
+    });
+    if (blocked) {
+      err(`tsxen create: the guest from ${name} is blocked with nothing left to wake it\n`);
+      return STATUS_STOPPED;
+    }
+    return status;
+  } finally {
+    c.close();
+    await daemon.stop();
+    if (paths.runDir !== hostPaths().runDir) rmSync(paths.runDir, { recursive: true, force: true });
   }
 }

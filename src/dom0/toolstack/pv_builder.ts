@@ -3,7 +3,7 @@
  * kernel into a new domain and lay out its boot address space as Xen's builder does
  * (hypercalls-x86_32.md §9, src/abi/pv_boot.ts):
  *
- *   VIRT_BASE .. : kernel | p2m list | start_info (ESI) | xenstore page | console page |
+ *   VIRT_BASE .. : kernel | [ramdisk] | p2m list | start_info (ESI) | xenstore page | console page |
  *                  page tables (L3, L2s, L1s; mapped read-only) | boot stack (ESP = end)
  *   mapped 1:1 onto PFNs 0.. (PFN = (VA - VIRT_BASE) >> 12), ending on a 4 MiB boundary
  *   with >= 512 KiB mapped and unused after the stack (grown and recounted until it fits);
@@ -18,7 +18,8 @@
 import {
   SIZEOF_START_INFO, START_INFO_CMD_LINE, START_INFO_CONSOLE_DOM_U_EVTCHN, START_INFO_CONSOLE_DOM_U_MFN,
   START_INFO_FLAGS, START_INFO_MFN_LIST, START_INFO_NR_PAGES, START_INFO_NR_PT_FRAMES, START_INFO_PT_BASE,
-  START_INFO_SHARED_INFO, START_INFO_STORE_EVTCHN, START_INFO_STORE_MFN, MAX_GUEST_CMDLINE,
+  START_INFO_SHARED_INFO, START_INFO_STORE_EVTCHN, START_INFO_STORE_MFN, MAX_GUEST_CMDLINE, START_INFO_MOD_START,
+  START_INFO_MOD_LEN,
   XEN_START_INFO_MAGIC_X86_32P, VMASST_TYPE_pae_extended_cr3,
 } from '../../abi/xen.ts';
 import {
@@ -51,10 +52,16 @@ export interface PvBuildOptions {
   /** Domain that serves the console and xenstore (dom0). */
   readonly backendDomid?: number;
   readonly handle?: Uint8Array;
+  /** An initial ramdisk (xl ramdisk=), loaded page-aligned after the kernel; start_info mod_start/mod_len give its VA and length. */
+  readonly ramdisk?: Uint8Array;
+  /** xl.cfg max_event_channels / max_grant_frames / max_maptrack_frames (undefined: libxl's defaults). */
+  readonly limits?: { readonly maxEvtchnPort?: number; readonly maxGrantFrames?: number; readonly maxMaptrackFrames?: number };
 }
 
 export interface PvDomainLayout {
   readonly virtBase: number;
+  /** VA of the ramdisk (0 when there is none). */
+  readonly ramdiskVa: number;
   readonly nrPages: number;
   readonly p2mVa: number;
   readonly startInfoVa: number;
@@ -101,9 +108,11 @@ export function countPaeTables(start: number, end: number): number {
 }
 
 /** The boot layout after a kernel image ending at `kend` (page-rounded), for nrPages of RAM. */
-export function planLayout(virtBase: number, kend: number, nrPages: number): PvDomainLayout {
+export function planLayout(virtBase: number, kend: number, nrPages: number, ramdiskBytes = 0): PvDomainLayout {
   const page = (va: number): number => Math.ceil(va / 4096) * 4096;
   let va = page(kend);
+  const ramdiskVa = ramdiskBytes > 0 ? va : 0;
+  va += page(ramdiskBytes);
   const p2mVa = va;
   va += page(nrPages * 4);
   const startInfoVa = va;
@@ -127,7 +136,7 @@ export function planLayout(virtBase: number, kend: number, nrPages: number): PvD
   if ((bootEnd - virtBase) / 4096 > nrPages) {
     throw new BuildError(`the boot region (${(bootEnd - virtBase) >>> 20} MiB) does not fit in ${nrPages >>> 8} MiB of memory`);
   }
-  return { virtBase, nrPages, p2mVa, startInfoVa, storeVa, consoleVa, ptVa, nrPtFrames: tables, stackVa, bootEnd };
+  return { virtBase, ramdiskVa, nrPages, p2mVa, startInfoVa, storeVa, consoleVa, ptVa, nrPtFrames: tables, stackVa, bootEnd };
 }
 
 function check(rc: number, what: string): number {
@@ -139,9 +148,9 @@ function check(rc: number, what: string): number {
 export function buildPvDomain(xc: Xc, opts: PvBuildOptions): BuiltDomain {
   const kernel = readXenKernel(opts.kernel);
   const nrPages = Math.floor((opts.memoryMiB * 1024 * 1024) / 4096);
-  const layout = planLayout(kernel.virtBase, kernel.virtKend, nrPages);
+  const layout = planLayout(kernel.virtBase, kernel.virtKend, nrPages, opts.ramdisk?.length ?? 0);
   const backend = opts.backendDomid ?? 0;
-  const domid = check(xc.createDomain({ maxVcpus: opts.vcpus ?? 1, handle: opts.handle }), 'createdomain');
+  const domid = check(xc.createDomain({ maxVcpus: opts.vcpus ?? 1, handle: opts.handle, ...opts.limits }), 'createdomain');
   try {
     return construct(xc, domid, kernel, layout, opts, backend);
   } catch (e) {
@@ -186,6 +195,7 @@ function construct(xc: Xc, domid: number, kernel: XenKernelInfo, layout: PvDomai
       const data = kernel.elf.segmentData(s);
       map.write(pfnOf(va), (va - virtBase) % 4096, data);
     }
+    if (opts.ramdisk !== undefined && opts.ramdisk.length > 0) map.write(pfnOf(layout.ramdiskVa), 0, opts.ramdisk);
     // p2m list.
     const p2mBytes = new Uint8Array(nrPages * 4);
     const pv = new DataView(p2mBytes.buffer);
@@ -212,6 +222,8 @@ function construct(xc: Xc, domid: number, kernel: XenKernelInfo, layout: PvDomai
     sv.setUint32(START_INFO_PT_BASE, layout.ptVa, true);
     sv.setUint32(START_INFO_NR_PT_FRAMES, layout.nrPtFrames, true);
     sv.setUint32(START_INFO_MFN_LIST, layout.p2mVa, true);
+    sv.setUint32(START_INFO_MOD_START, layout.ramdiskVa, true);
+    sv.setUint32(START_INFO_MOD_LEN, opts.ramdisk?.length ?? 0, true);
     const cmd = opts.cmdline ?? '';
     for (let i = 0; i < cmd.length && i < MAX_GUEST_CMDLINE - 1; i++) si[START_INFO_CMD_LINE + i] = cmd.charCodeAt(i) & 0xff;
     map.write(pfnOf(layout.startInfoVa), 0, si);
