@@ -146,6 +146,7 @@ export const DOMCTL_U32 = offsets(xen_domctl_u32_wire);
 export const DOMCTL_VCPUCONTEXT = offsets(xen_domctl_vcpucontext_wire);
 export const DOMCTL_GETVCPUINFO = offsets(xen_domctl_getvcpuinfo_wire);
 export const DOMCTL_SCHEDULER_OP = offsets(xen_domctl_scheduler_op_wire);
+export const DOMCTL_GETPAGEFRAMEINFO3 = offsets(xen_domctl_getpageframeinfo3_wire);
 export const DOMCTL_VCPUAFFINITY = offsets(xen_domctl_vcpuaffinity_wire);
 export const DOMCTL_IRQ_PERMISSION = offsets(xen_domctl_irq_permission_wire);
 export const DOMCTL_IOMEM_PERMISSION = offsets(xen_domctl_iomem_permission_wire);
@@ -163,7 +164,6 @@ export const SYSCTL_TBUF_OP = offsets(xen_sysctl_tbuf_op_wire);
 //   0 magic 'TSXT'  4 version 1  8 record size 32  12 capacity (records)
 //   16 total records ever made (u64: a reader detects loss)  24 event mask
 // then `capacity` records of 32 bytes at 64 + (n % capacity) * 32:
-export const DOMCTL_GETPAGEFRAMEINFO3 = offsets(xen_domctl_getpageframeinfo3_wire);
 //   0 time (ns, u64)  8 event (u32)  12 a (i32)  16 b (i32)  20-31 zero
 
 export const TRACE_MAGIC = 0x54585354; // 'TSXT'

@@ -64,21 +64,21 @@ export class Host {
   readonly events: Dom0Events;
   readonly consoles: ConsoleBackend;
   readonly toolstack: Toolstack;
+  /** Which clock drives the machine ('custom': a Clock the caller passed). */
+  readonly clockKind: 'virtual' | 'host' | 'custom';
 
   constructor(opts: HostOptions = {}) {
     const memory = new MachineMemory((opts.memoryMiB ?? 256) * 1024 * 1024);
     let clock: Clock;
     if (opts.clock === undefined || opts.clock === 'virtual') clock = new VirtualClock(opts.nsPerInstruction ?? 1);
-  /** Which clock drives the machine ('custom': a Clock the caller passed). */
-  readonly clockKind: 'virtual' | 'host' | 'custom';
     else if (opts.clock === 'host') clock = new HostClock();
     else clock = opts.clock;
+    this.clockKind = opts.clock === undefined || opts.clock === 'virtual' ? 'virtual' : opts.clock === 'host' ? 'host' : 'custom';
     // Guests start "a while" after the hypervisor did, as under a real dom0.
     const base = opts.systemTimeBaseNs ?? 1e9;
     this.ports = platformPorts();
     this.xen = new Xen({
       memory, clock, consoleSink: opts.xenLog, tscHz: opts.tscHz, systemTimeBaseNs: base, ports: this.ports,
-    this.clockKind = opts.clock === undefined || opts.clock === 'virtual' ? 'virtual' : opts.clock === 'host' ? 'host' : 'custom';
       wallclockBaseNs: opts.wallclockBaseNs ?? Date.now() * 1e6 - base,
     });
     const d0 = this.xen.createNativeDomain(0, opts.dom0Pages ?? 256, true);

@@ -257,8 +257,6 @@ export function doDomctl(xen: Xen, cur: Vcpu, arg: number): number {
       if (first + n <= first || first + n > 0x10000) return -EINVAL;
       if (op.getUint8(U + P.allow_access!) !== 0) d.ioports.add(first, first + n - 1);
       else d.ioports.remove(first, first + n - 1);
-    case XEN_DOMCTL_getpageframeinfo3:
-      return getPageFrameInfo3(xen, mem, d, op);
       return 0;
     }
     case XEN_DOMCTL_hypercall_init: {
@@ -284,6 +282,8 @@ export function doDomctl(xen: Xen, cur: Vcpu, arg: number): number {
     case XEN_DOMCTL_get_address_size:
       op.setUint32(U + DOMCTL_U32.value!, 32, true);
       return copyBack();
+    case XEN_DOMCTL_getpageframeinfo3:
+      return getPageFrameInfo3(xen, mem, d, op);
     case XEN_DOMCTL_sendtrigger: {
       const trigger = op.getUint32(U, true), vcpu = op.getUint32(U + 4, true);
       const v = d.vcpu(vcpu);
