@@ -24,6 +24,9 @@ import { Xc } from '../dom0/libxc/xc.ts';
 import { Dom0Events } from '../dom0/libxc/events.ts';
 import { ConsoleBackend } from '../dom0/console/console_backend.ts';
 import { Toolstack } from '../dom0/toolstack/toolstack.ts';
+import { XenStored } from '../dom0/xenstored/xenstored.ts';
+import { XsLocalHandle } from '../dom0/xenstored/local_handle.ts';
+import { XcPlatform } from '../dom0/xenstored/xc_platform.ts';
 
 export interface HostOptions {
   /** Machine RAM in MiB (default 256). */
@@ -41,6 +44,8 @@ export interface HostOptions {
   readonly tscHz?: number;
   /** System time at machine start (default 1 s). */
   readonly systemTimeBaseNs?: number;
+  /** xenstored's diagnostics (ignored connections, XS_CONTROL print). */
+  readonly storeLog?: (line: string) => void;
 }
 
 export type RunEnd = 'done' | 'idle' | 'timeout' | 'limit';
@@ -64,8 +69,10 @@ export class Host {
   readonly events: Dom0Events;
   readonly consoles: ConsoleBackend;
   readonly toolstack: Toolstack;
-  /** Which clock drives the machine ('custom': a Clock the caller passed). */
-  readonly clockKind: 'virtual' | 'host' | 'custom';
+  /** dom0's xenstored (rings foreign-mapped, store channels bound interdomain; docs/xenstore.md). */
+  readonly xenstored: XenStored;
+  /** A privileged in-process connection to it (dom0's own xenstore handle). */
+  readonly xs: XsLocalHandle;
 
   constructor(opts: HostOptions = {}) {
     const memory = new MachineMemory((opts.memoryMiB ?? 256) * 1024 * 1024);
@@ -73,7 +80,6 @@ export class Host {
     if (opts.clock === undefined || opts.clock === 'virtual') clock = new VirtualClock(opts.nsPerInstruction ?? 1);
     else if (opts.clock === 'host') clock = new HostClock();
     else clock = opts.clock;
-    this.clockKind = opts.clock === undefined || opts.clock === 'virtual' ? 'virtual' : opts.clock === 'host' ? 'host' : 'custom';
     // Guests start "a while" after the hypervisor did, as under a real dom0.
     const base = opts.systemTimeBaseNs ?? 1e9;
     this.ports = platformPorts();
@@ -88,7 +94,9 @@ export class Host {
     this.xc = new Xc(this.port);
     this.events = new Dom0Events(this.xc);
     this.consoles = new ConsoleBackend(this.xc, this.events);
-    this.toolstack = new Toolstack(this.xc, this.events, this.consoles, { now: () => this.xen.time.now() });
+    this.xenstored = new XenStored({ platform: new XcPlatform(this.xc, this.events), log: opts.storeLog });
+    this.xs = new XsLocalHandle(this.xenstored);
+    this.toolstack = new Toolstack(this.xc, this.events, this.consoles);
   }
 
   /** Run one slice of system time and deliver dom0's events. Returns the time reached. */
