@@ -73,6 +73,8 @@ export class Host {
   readonly xenstored: XenStored;
   /** A privileged in-process connection to it (dom0's own xenstore handle). */
   readonly xs: XsLocalHandle;
+  /** Which clock drives the machine ('custom': a Clock the caller passed). */
+  readonly clockKind: 'virtual' | 'host' | 'custom';
 
   constructor(opts: HostOptions = {}) {
     const memory = new MachineMemory((opts.memoryMiB ?? 256) * 1024 * 1024);
@@ -80,6 +82,7 @@ export class Host {
     if (opts.clock === undefined || opts.clock === 'virtual') clock = new VirtualClock(opts.nsPerInstruction ?? 1);
     else if (opts.clock === 'host') clock = new HostClock();
     else clock = opts.clock;
+    this.clockKind = opts.clock === undefined || opts.clock === 'virtual' ? 'virtual' : opts.clock === 'host' ? 'host' : 'custom';
     // Guests start "a while" after the hypervisor did, as under a real dom0.
     const base = opts.systemTimeBaseNs ?? 1e9;
     this.ports = platformPorts();
@@ -96,7 +99,7 @@ export class Host {
     this.consoles = new ConsoleBackend(this.xc, this.events);
     this.xenstored = new XenStored({ platform: new XcPlatform(this.xc, this.events), log: opts.storeLog });
     this.xs = new XsLocalHandle(this.xenstored);
-    this.toolstack = new Toolstack(this.xc, this.events, this.consoles);
+    this.toolstack = new Toolstack(this.xc, this.events, this.consoles, { now: () => this.xen.time.now() });
   }
 
   /** Run one slice of system time and deliver dom0's events. Returns the time reached. */

@@ -10,7 +10,7 @@
 import { EACCES, EEXIST, EFAULT, EINVAL, ENOSYS, EOPNOTSUPP, EPERM, ESRCH } from '../../abi/errno.ts';
 import {
   XEN_DOMCTL_createdomain, XEN_DOMCTL_destroydomain, XEN_DOMCTL_get_address_size, XEN_DOMCTL_getdomaininfo,
-  XEN_DOMCTL_getvcpuaffinity, XEN_DOMCTL_getvcpucontext, XEN_DOMCTL_getvcpuinfo, XEN_DOMCTL_hypercall_init,
+  XEN_DOMCTL_getpageframeinfo3, XEN_DOMCTL_getvcpuaffinity, XEN_DOMCTL_getvcpucontext, XEN_DOMCTL_getvcpuinfo, XEN_DOMCTL_hypercall_init,
   XEN_DOMCTL_iomem_permission, XEN_DOMCTL_ioport_permission, XEN_DOMCTL_irq_permission, XEN_DOMCTL_max_mem,
   XEN_DOMCTL_max_vcpus, XEN_DOMCTL_pausedomain, XEN_DOMCTL_resumedomain, XEN_DOMCTL_scheduler_op,
   XEN_DOMCTL_SCHEDOP_getinfo, XEN_DOMCTL_SCHEDOP_putinfo, XEN_DOMCTL_sendtrigger, XEN_DOMCTL_SENDTRIGGER_NMI,
@@ -19,6 +19,7 @@ import {
   XEN_DOMINF_blocked, XEN_DOMINF_debugged, XEN_DOMINF_dying, XEN_DOMINF_hvm_guest, XEN_DOMINF_paused,
   XEN_DOMINF_running, XEN_DOMINF_shutdown, XEN_DOMINF_shutdownshift, XEN_INVALID_MAX_VCPU_ID, XEN_SCHEDULER_CREDIT,
 } from '../../abi/domctl.ts';
+import { getPageFrameInfo3 } from './domctl_pfinfo.ts';
 import {
   DOMCTL_CREATEDOMAIN, DOMCTL_GETDOMAININFO, DOMCTL_GETVCPUINFO, DOMCTL_HDR, DOMCTL_IOMEM_PERMISSION,
   DOMCTL_IOPORT_PERMISSION, DOMCTL_IRQ_PERMISSION, DOMCTL_SCHEDULER_OP, DOMCTL_U32, DOMCTL_U64, DOMCTL_VCPUAFFINITY,
@@ -281,6 +282,8 @@ export function doDomctl(xen: Xen, cur: Vcpu, arg: number): number {
     case XEN_DOMCTL_get_address_size:
       op.setUint32(U + DOMCTL_U32.value!, 32, true);
       return copyBack();
+    case XEN_DOMCTL_getpageframeinfo3:
+      return getPageFrameInfo3(xen, mem, d, op);
     case XEN_DOMCTL_sendtrigger: {
       const trigger = op.getUint32(U, true), vcpu = op.getUint32(U + 4, true);
       const v = d.vcpu(vcpu);
