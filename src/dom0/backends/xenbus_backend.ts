@@ -214,6 +214,16 @@ export class XenbusDevice {
     }
   }
 
+  /**
+   * The handler found the frontend misbehaving on a connected channel (a ring beyond its
+   * bounds): disconnect, record the reason, go Closing. Other devices are unaffected.
+   */
+  failConnected(why: string): void {
+    if (this.removed || !this._connected) return;
+    this._disconnect();
+    this._fatal(new DeviceError(why, 71));
+  }
+
   /** Disconnect and forget, whatever the frontend does (domain destruction, forced unplug). */
   forceRemove(): void {
     if (this.removed) return;
