@@ -13,7 +13,9 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { GNTST_bad_copy_arg, GNTST_general_error, GNTST_okay, GTF_permit_access } from '../../src/abi/grant_table.ts';
-import { Dom0Pages, XenEvtchn, XenGnttab, XenGntshr, type GrantMapping } from '../../src/dom0/libs/index.ts';
+import { Dom0Pages, XenEvtchn, XenGnttab, XenGntshr, seedReservedGrants, type GrantMapping } from '../../src/dom0/libs/index.ts';
+import { GNTTAB_RESERVED_CONSOLE, GNTTAB_RESERVED_XENSTORE } from '../../src/abi/grant_table.ts';
+import { XENCONS_INTERFACE_OUT_PROD } from '../../src/abi/io/console.ts';
 import { ConsoleBackend } from '../../src/dom0/console/console_backend.ts';
 import { BUILD } from './tsxen_harness.ts';
 import { Dom0Peer } from './dom0_peer.ts';
@@ -176,5 +178,23 @@ describe('device channels between a guest and dom0', () => {
     await p.runUntil(() => cons.connection(p.domid) === undefined, 5e9);
     expect(cons.connection(p.domid)).toBeUndefined();
     expect(c!.closed).toBe(true); // SAFETY: checked above
+  }, 300_000);
+
+  it.skipIf(!have('devchan-evtchn_pingpong.elf'))('seeded reserved grants let dom0 map the console and xenstore rings by grant', async () => {
+    const p = new Dom0Peer('devchan-evtchn_pingpong.elf', 'server');
+    const g = p.host.toolstack.guest(p.domid)!; // SAFETY: the peer's guest exists
+    seedReservedGrants(p.host.xc, p.domid, { consoleFrame: g.built.consoleMfn, consoleDomid: 0, storeFrame: g.built.storeMfn, storeDomid: 0 });
+    await p.get('port');
+    const gt = new XenGnttab(p.host.xc);
+    const con = gt.map(p.domid, GNTTAB_RESERVED_CONSOLE, true) as GrantMapping;
+    const store = gt.map(p.domid, GNTTAB_RESERVED_XENSTORE, true) as GrantMapping;
+    expect(con.mfn).toBe(g.built.consoleMfn);
+    expect(store.mfn).toBe(g.built.storeMfn);
+    // The same bytes the console backend reads through its foreign mapping.
+    expect(new DataView(con.bytes.buffer, con.bytes.byteOffset).getUint32(XENCONS_INTERFACE_OUT_PROD, true)).toBeGreaterThan(0);
+    expect(gt.unmapBatch([con, store])).toEqual([GNTST_okay, GNTST_okay]);
+    p.host.toolstack.destroy(p.domid);
+    const r = await p.finish();
+    expect(r.audit).toEqual([]);
   }, 300_000);
 });

@@ -9,3 +9,4 @@ export { XenGnttab, GrantMapping, XenGnttabError, gntstMessage, BATCH, type Gran
 export { XenGntshr, type SharedPage } from './gntshr.ts';
 export { Dom0Pages } from './pages.ts';
 export { openRingStore, viewRingMemory } from './xenstore.ts';
+export { seedReservedGrants, type ReservedGrants } from './gnttab_seed.ts';
