@@ -31,7 +31,10 @@ export class Dom0Events {
   /** Run `h` when `port` fires (and unmask the port). */
   on(port: number, h: (port: number) => void): void {
     this._handlers.set(port, h);
-    this._setMask(port, false);
+    // Unmask through the hypervisor (EVTCHNOP_unmask), with the mask bit set first: only a
+    // masked -> unmasked transition re-raises an event that became pending while the port
+    // was masked (e.g. a reused port, or a peer that notified before the handler existed).
+    this._setMask(port, true);
     this._xc.unmask(port);
   }
 
