@@ -166,7 +166,7 @@ async function runScenario(tsxen: TsxenApi, sc: Scenario): Promise<void> {
     const problems: string[] = [];
     const r = await bootMinios(tsxen, {
       xl,
-      onConsole: (text, host, guest) => {
+      onConsole: (text, host, guest, session) => {
         while (pending.length && text.split('\n').some((l) => pending[0]!.pattern.test(l))) {
           const a = pending.shift()!; // length checked
           const ts = host.toolstack as Record<string, (...args: unknown[]) => unknown>; // methods probed by missingFor
@@ -174,7 +174,27 @@ async function runScenario(tsxen: TsxenApi, sc: Scenario): Promise<void> {
             case 'shutdown': ts.shutdown!(guest.domid, 'poweroff'); break;
             case 'reboot': ts.shutdown!(guest.domid, 'reboot'); break;
             case 'mem-set': ts.memSet!(guest.domid, Number(a.args[0])); break;
-            case 'ok': case 'sleep': case 'vcpu-times': break;
+            case 'expect-mem': {
+              const mem = (ts.domainInfo!(guest.domid) as { memMiB: number }).memMiB; // DomainListEntry
+              if (mem !== Number(a.args[0])) problems.push(`expect-mem: xl list says ${mem} MiB, want ${a.args[0]}`);
+              break;
+            }
+            case 'vcpu-times': {
+              const rows = ts.vcpuList!(guest.domid) as Array<{ online: boolean; cpuTimeNs: number; vcpu: number }>; // VcpuListEntry
+              for (const v of rows) if (v.online && v.cpuTimeNs <= 0) problems.push(`vcpu-times: vCPU ${v.vcpu} ran for no time`);
+              break;
+            }
+            case 'save-restore': {
+              session.busy++;
+              const domid = guest.domid;
+              (ts.save!(domid) as Promise<Uint8Array>)
+                .then((image) => ts.restore!(image) as Promise<typeof guest>)
+                .then((g) => session.follow(g))
+                .catch((e: Error) => problems.push(`save-restore: ${e.message}`))
+                .finally(() => session.busy--);
+              break;
+            }
+            case 'ok': case 'sleep': break;
             default: problems.push(`action ${a.action} is not driven on tsxen yet`);
           }
         }

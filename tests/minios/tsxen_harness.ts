@@ -23,6 +23,9 @@ interface GuestLike {
   readonly console?: { input(bytes: Uint8Array): void };
   readonly built?: { readonly consoleMfn: number };
   exit: { readonly reason: number; readonly action: string } | null;
+  /** The guest after an on_reboot restart (toolstack). */
+  readonly restartedAs?: GuestLike | null;
+  addConsoleListener?(fn: (b: Uint8Array) => void): () => void;
 }
 interface ToolstackLike {
   createPv(cfg: unknown, kernel: Uint8Array, opts: { sink?: (b: Uint8Array) => void }): GuestLike;
@@ -39,6 +42,10 @@ interface HostLike {
 interface HostModule {
   Host: new (opts: { memoryMiB?: number; clock?: 'virtual'; xenLog?: (l: string) => void }) => HostLike;
 }
+interface StoreWiringModule {
+  /** Give the host's toolstack dom0's xenstored (src/host/xenstore_wiring.ts). */
+  ensureXenstored(host: HostLike): unknown;
+}
 interface XlConfigModule {
   parseXlConfig(text: string, source?: string): Map<string, unknown>;
   pvConfig(cfg: Map<string, unknown>): { readonly ignored: readonly string[] };
@@ -47,6 +54,8 @@ interface XlConfigModule {
 export interface TsxenApi {
   readonly hostMod: HostModule;
   readonly xlMod: XlConfigModule;
+  /** Absent while the host has no xenstored wiring for its toolstack. */
+  readonly storeMod: StoreWiringModule | null;
 }
 
 /** The host API, or why it is not there. */
@@ -59,7 +68,9 @@ export async function loadTsxen(): Promise<TsxenApi | string> {
     const xlMod = (await import(xlPath)) as XlConfigModule; // shape checked below
     if (typeof hostMod.Host !== 'function') return 'src/host/host.ts exports no Host';
     if (typeof xlMod.pvConfig !== 'function') return 'src/dom0/toolstack/xl_config.ts exports no pvConfig';
-    return { hostMod, xlMod };
+    const storePath = '../../src/host/xenstore_wiring.ts';
+    const storeMod = await (import(storePath) as Promise<StoreWiringModule>).catch(() => null); // shape checked below
+    return { hostMod, xlMod, storeMod: typeof storeMod?.ensureXenstored === 'function' ? storeMod : null };
   } catch (e) {
     return `the tsxen host API cannot be loaded: ${(e as Error).message.split('\n')[0]}`; // any thrown value here is an Error from import()
   }
@@ -82,29 +93,53 @@ export interface BootOptions {
   readonly timeoutMs?: number;
   readonly maxSystemNs?: number;
   /** Called after each slice with the console so far; may act on the host. */
-  readonly onConsole?: (text: string, host: HostLike, guest: GuestLike) => void;
+  readonly onConsole?: (text: string, host: HostLike, guest: GuestLike, session: BootSession) => void;
+}
+
+/** The run in progress: actions that replace the guest (save + restore) go through it. */
+export interface BootSession {
+  /** The guest the run follows (a restore or restart replaces it). */
+  guest: GuestLike;
+  /** Asynchronous actions in flight: the run does not end while any is. */
+  busy: number;
+  /** Follow `g` from now on (its console joins the collected text). */
+  follow(g: GuestLike): void;
 }
 
 /** Build a host, create minios from the config, run until it exits or a limit. */
 export async function bootMinios(api: TsxenApi, opts: BootOptions): Promise<BootResult> {
   const xenLog: string[] = [];
   const host = new api.hostMod.Host({ memoryMiB: 256, clock: 'virtual', xenLog: (l) => xenLog.push(l) });
+  api.storeMod?.ensureXenstored(host);
   const cfgText = `name="minios"\nkernel="${MINIOS_ELF}"\n${/^\s*memory\s*=/m.test(opts.xl) ? '' : 'memory=32\n'}${opts.xl}`;
   const cfg = api.xlMod.pvConfig(api.xlMod.parseXlConfig(cfgText, 'scenario'));
   let text = '';
   const decoder = new TextDecoder('latin1');
-  const guest = host.toolstack.createPv(cfg, readFileSync(MINIOS_ELF), {
-    sink: (b) => {
-      text += decoder.decode(b);
+  const collect = (b: Uint8Array): void => {
+    text += decoder.decode(b);
+  };
+  const first = host.toolstack.createPv(cfg, readFileSync(MINIOS_ELF), { sink: collect });
+  const session: BootSession = {
+    guest: first, busy: 0,
+    follow(g) {
+      session.guest = g;
+      g.addConsoleListener?.(collect);
     },
-  });
+  };
   const t0 = Date.now();
-  const end = await host.runUntil(() => {
-    opts.onConsole?.(text, host, guest);
-    return guest.exit !== null;
-  }, { timeoutMs: opts.timeoutMs ?? 120_000, maxSystemNs: opts.maxSystemNs ?? 600e9 });
+  const limits = { timeoutMs: opts.timeoutMs ?? 120_000, maxSystemNs: opts.maxSystemNs ?? 600e9 };
+  let end: string;
+  for (;;) {
+    end = await host.runUntil(() => {
+      opts.onConsole?.(text, host, session.guest, session);
+      return session.guest.exit !== null && session.busy === 0;
+    }, { ...limits, timeoutMs: limits.timeoutMs - (Date.now() - t0) });
+    // A save/restore in flight can leave the machine idle for a moment: wait for it.
+    if (end !== 'idle' || session.busy === 0) break;
+    await new Promise((r) => setTimeout(r, 1));
+  }
   return {
-    console: text, end, exit: guest.exit, systemNs: host.xen.time.now(), hostMs: Date.now() - t0,
+    console: text, end, exit: session.guest.exit, systemNs: host.xen.time.now(), hostMs: Date.now() - t0,
     ignored: cfg.ignored, xenLog,
   };
 }
@@ -119,10 +154,15 @@ const ACTION_METHODS: Record<string, string> = {
 export function missingFor(api: TsxenApi, sc: Scenario): string[] {
   const missing: string[] = [];
   const cfg = api.xlMod.pvConfig(api.xlMod.parseXlConfig(`name="x"\nkernel="x"\n${sc.xl}`, sc.name));
+  const host = new api.hostMod.Host({ memoryMiB: 16, clock: 'virtual' });
+  api.storeMod?.ensureXenstored(host);
+  const drivers = (host.toolstack as { drivers?: unknown }).drivers; // the backends' device API, once wired
   for (const key of ['disk', 'vif']) {
     if (cfg.ignored.includes(key)) missing.push(`the toolstack ignores ${key}= (no ${key === 'disk' ? 'blkback' : 'netback'} yet)`);
+    else if (/^\s*(disk|vif)\s*=/m.test(sc.xl) && new RegExp(`^\\s*${key}\\s*=`, 'm').test(sc.xl) && (drivers === null || drivers === undefined)) {
+      missing.push(`the host has no ${key === 'disk' ? 'blkback' : 'netback'} wired to its toolstack`);
+    }
   }
-  const host = new api.hostMod.Host({ memoryMiB: 16, clock: 'virtual' });
   for (const a of sc.after) {
     const m = ACTION_METHODS[a.action];
     if (m && typeof host.toolstack[m] !== 'function') missing.push(`the toolstack has no ${m}() for "${a.action}"`);
@@ -130,17 +170,12 @@ export function missingFor(api: TsxenApi, sc: Scenario): string[] {
   return [...new Set(missing)];
 }
 
-/** Does the host run a xenstored (any own member whose class is named like one)? */
+/** Does the host give its toolstack a xenstored (domain homes, control/shutdown, memory targets)? */
 export function hostHasXenstored(api: TsxenApi): boolean {
+  if (api.storeMod === null) return false;
   const host = new api.hostMod.Host({ memoryMiB: 16, clock: 'virtual' });
-  const seen = new Set<unknown>();
-  const visit = (o: unknown, depth: number): boolean => {
-    if (o === null || typeof o !== 'object' || ArrayBuffer.isView(o) || seen.has(o) || depth > 2) return false;
-    seen.add(o);
-    if (/xenstore/i.test((o as object).constructor?.name ?? '')) return true;
-    return Object.values(o as Record<string, unknown>).some((v) => visit(v, depth + 1)); // plain own members
-  };
-  return visit(host, 0);
+  api.storeMod.ensureXenstored(host);
+  return (host.toolstack as { store?: unknown }).store != null; // null until a xenstored is attached
 }
 
 export interface HypervisorProbe {

@@ -154,7 +154,8 @@ async function writeImage(ts: Toolstack, domid: number, sink: SaveSink, progress
     await sink(w.take());
   };
   const macs = g.devices.flatMap((d) => (d.type === 'vif' ? [d.mac] : []));
-  opts.onHeader?.(w.xlHeader(opts.config ?? formatXlConfig({ ...g.config, name: g.name }, { uuid: g.uuid, macs })));
+  const header = w.xlHeader(opts.config ?? formatXlConfig({ ...g.config, name: g.name }, { uuid: g.uuid, macs }));
+  opts.onHeader?.(header);
   const ver = xenVersion(ts.xc);
   w.imageHeaders(ver.major, ver.minor);
   w.record(REC_TYPE_X86_PV_INFO, Uint8Array.of(4, 3, 0, 0, 0, 0, 0, 0));
