@@ -24,6 +24,9 @@ import { asDomId, asEvtchnPort, asGfn } from '../../src/abi/types.ts';
 import { SplitDrivers, type SplitDriversOptions } from '../../src/dom0/backends/split_drivers.ts';
 import type { VbdSpec, VifSpec } from '../../src/dom0/backends/device_specs.ts';
 import type { Guest } from '../../src/dom0/toolstack/toolstack.ts';
+import { createUserNet, type UserNet } from '../../src/dom0/net/node_net.ts';
+import type { GatewayConfig } from '../../src/dom0/net/gateway.ts';
+import type { NetbackConfig } from '../../src/dom0/backends/netback/netback_env.ts';
 
 export const MINIOS_ELF = fileURLToPath(new URL('../../guests/build/minios.elf', import.meta.url));
 
@@ -65,11 +68,25 @@ export class IoHost {
   readonly storeLog: string[] = [];
   readonly guests: IoGuest[] = [];
 
-  constructor(opts: HostOptions = {}, drv: Partial<SplitDriversOptions> = {}) {
+  readonly net: UserNet | null;
+
+  constructor(opts: HostOptions = {}, drv: Partial<SplitDriversOptions> = {}, net: UserNet | null = null,
+    netConfig: Partial<NetbackConfig> = {}) {
     this.host = new Host({ memoryMiB: 256, clock: 'virtual', ...opts });
     this.daemon = new XenStored({ platform: new XcPlatform(this.host.xc, this.host.events), log: (l) => this.storeLog.push(l) });
     this.xs = new XsLocalHandle(this.daemon);
-    this.drivers = new SplitDrivers({ xc: this.host.xc, events: this.host.events, xs: this.xs, ...drv });
+    this.net = net;
+    this.drivers = new SplitDrivers({
+      xc: this.host.xc, events: this.host.events, xs: this.xs,
+      net: net === null ? undefined : { bridge: net.bridge, gateway: net.gateway, trace: net.trace, config: netConfig },
+      ...drv,
+    });
+  }
+
+  /** A host with xenbr0 and the user-mode gateway (host sockets, loopback only). */
+  static async withNet(opts: HostOptions = {}, gw: GatewayConfig = {}, netConfig: Partial<NetbackConfig> = {}): Promise<IoHost> {
+    const net = await createUserNet({ dnsUpstream: null, ...gw });
+    return new IoHost(opts, {}, net, netConfig);
   }
 
   /** Create, attach devices, unpause (unless paused). */
@@ -135,5 +152,6 @@ export class IoHost {
 
   teardown(): void {
     for (const g of this.guests) this.destroy(g);
+    this.net?.close();
   }
 }

@@ -45,10 +45,23 @@ export class FramePool {
     return base;
   }
 
-  /** Put new frames behind `pfns` (inside a ram() range) whose frames were given away. */
-  repopulate(pfns: readonly number[]): number {
+  /**
+   * Put new frames behind `pfns` (inside a ram() range) whose frames were given away.
+   * Returns the pfns that are still empty (no memory): their callers must stop using them.
+   */
+  repopulate(pfns: readonly number[]): number[] {
     // The frames given away made room under max_pages: no adjustment.
-    return this._populate(pfns, false);
+    if (this._populate(pfns, false) === 0) return [];
+    // A short batch leaves some filled: find out which, one at a time.
+    const empty: number[] = [];
+    for (const pfn of pfns) {
+      if (this.xc.port.view(pfn * 4096, 1) !== null) {
+        this.ramFrames++;
+        continue;
+      }
+      if (this._populate([pfn], false) !== 0) empty.push(pfn);
+    }
+    return empty;
   }
 
   /** Note that the frame at `pfn` left the domain (flipped to another one). */

@@ -23,6 +23,7 @@ import { FramePool } from './frame_pool.ts';
 import { GrantAccounting, MapBatch, UnmapBatch } from './grant_ops.ts';
 import type { ChannelEnv } from './device_channel.ts';
 import { Blkback, type BlkbackOptions } from './blkback/blkback.ts';
+import { Netback, type NetbackOptions } from './netback/netback.ts';
 import type { XenbusBackend, XenbusDevice, XenbusDeviceEvents } from './xenbus_backend.ts';
 import { inTransaction, tryDirectory, tryRm, WatchRouter, type XsHandle } from './xs_handle.ts';
 import { parseMacText, randomXenMac, SpecError, vdevNumber, type VbdSpec, type VifSpec } from './device_specs.ts';
@@ -54,6 +55,8 @@ export interface SplitDriversOptions {
   readonly xs: XsHandle;
   readonly clock?: Clock;
   readonly blk?: BlkbackOptions;
+  /** Network backend on this bridge (no vifs without one). */
+  readonly net?: Omit<NetbackOptions, 'events' | 'router'>;
 }
 
 /** Something a backend driver is: its xenbus bus and whether its native side is busy. */
@@ -77,6 +80,7 @@ export class SplitDrivers {
   readonly env: ChannelEnv;
   readonly router: WatchRouter;
   readonly blkback: Blkback;
+  readonly netback: Netback | null;
   private readonly _drivers = new Map<DeviceType, BackendDriver>();
   private readonly _waiters = new Map<string, Waiter>();
   private _closed = false;
@@ -97,6 +101,8 @@ export class SplitDrivers {
     };
     this.blkback = new Blkback(this.env, opts.xs, { ...opts.blk, events, router: this.router });
     this._drivers.set('vbd', this.blkback);
+    this.netback = opts.net === undefined ? null : new Netback(this.env, opts.xs, { ...opts.net, events, router: this.router });
+    if (this.netback !== null) this._drivers.set('vif', this.netback);
     for (const d of this._drivers.values()) d.start();
   }
 

@@ -375,7 +375,8 @@ export class XenbusBackend {
     try {
       dev.handler = this.ops.create(dev);
     } catch (e) {
-      if (!(e instanceof DeviceError)) throw e;
+      // A bad directory (DeviceError) or no resources for it (no memory, no frames).
+      if (!(e instanceof Error)) throw e;
       dev.refuse(e.message);
       return;
     }
