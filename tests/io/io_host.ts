@@ -122,9 +122,15 @@ export class IoHost {
     const h = this.host;
     const t0 = Date.now();
     const limit = opts.maxSystemNs ?? h.xen.time.now() + 300e9;
+    const hostClock = h.clockKind !== 'virtual';
     for (;;) {
       if (done()) return 'done';
       if (!h.xen.hasRunnable() && this.drivers.busy()) await this.drivers.settled();
+      if (hostClock && !h.xen.hasRunnable()) {
+        // Real time: sleep until the next timer (at most 2 ms, so host sockets are served).
+        const waitMs = Math.max(0, Math.min(2, (h.xen.timers.nextDeadline() - h.xen.time.now()) / 1e6));
+        await new Promise<void>((r) => setTimeout(r, waitMs));
+      }
       const now = h.step(10_000_000);
       if (done()) return 'done';
       if (now >= limit) return 'limit';

@@ -38,6 +38,8 @@ export interface TxSlotSource {
 }
 
 export class TxPacket {
+  /** Ring index of its first slot (set by the caller, for traces). */
+  ringIdx = 0;
   /** Slots consumed (data and extra), in ring order. */
   slotCount = 0;
   /** Per consumed slot: the request id and the response status it gets. */

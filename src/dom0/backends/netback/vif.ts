@@ -91,6 +91,8 @@ export class Vif implements BackendDeviceHandler, BridgePort {
   private readonly _rxCopy: CopyBatch;
   private readonly _rxFlip: TransferBatch;
   private readonly _rxIds = new Uint16Array(256);
+  private readonly _rxGrefs = new Uint32Array(256);
+  private _eventPending = false;
   private readonly _rxPages = new Int32Array(256);
   private readonly _rxLens = new Uint16Array(256);
   private readonly _rxReq = new Uint8Array(RX_ENTRY);
@@ -225,7 +227,8 @@ export class Vif implements BackendDeviceHandler, BridgePort {
 
   private _onEvent(): void {
     const tr = this._env.trace;
-    if (tr?.enabled === true && this._channel !== null) tr.record('event', this.name, null, `evtchn ${this._channel.localPort} from d${this.dev.frontId}`);
+    // Traced per packet: the first packet found after this event carries it.
+    this._eventPending = tr?.enabled === true;
     this._txRounds();
     this._flushRx();
   }
@@ -271,7 +274,6 @@ export class Vif implements BackendDeviceHandler, BridgePort {
     const maxFrame = env.config.maxFrameLen;
     const mb = this._txMap;
     const tr = env.trace;
-    if (tr?.enabled === true) tr.record('ring', this.name, null, `tx req_cons=${ring.reqCons >>> 0} ${avail} requests`);
     // Parse packets while their data slots fit the map batch.
     mb.reset();
     this._txAvail = avail;
@@ -279,6 +281,7 @@ export class Vif implements BackendDeviceHandler, BridgePort {
     while (this._txAvail > 0 && np < this._packets.length) {
       if (mb.capacity - mb.n < 19) break;
       const p = this._packets[np++]!;
+      p.ringIdx = ring.reqCons;
       parseTxPacket(this._txSource, p, maxFrame);
       if (p.fatal !== null) {
         this._fault(p.fatal);
@@ -324,7 +327,7 @@ export class Vif implements BackendDeviceHandler, BridgePort {
       }
       this.counters.txPackets++;
       this.counters.txBytes += frame.length;
-      if (tr?.enabled === true) tr.record('netback-tx', this.name, frame, `tx id ${p.slotId[0]} ${p.nfrags} slot(s) mapped`);
+      if (tr?.enabled === true) this._traceTx(p, frame);
       this._port?.send(frame);
       if (this._tx !== ring) break; // disconnected from inside the bridge (cannot happen today)
     }
@@ -342,6 +345,18 @@ export class Vif implements BackendDeviceHandler, BridgePort {
     }
     if (ring.push()) this._channel?.notify();
     return true;
+  }
+
+  /** The packet path up to the bridge: the event, the ring slot, netback's mapping. */
+  private _traceTx(p: TxPacket, frame: Uint8Array): void {
+    const tr = this._env.trace!; // SAFETY: called only with tracing on
+    if (this._eventPending && this._channel !== null) {
+      this._eventPending = false;
+      tr.record('event', this.name, frame, `netfront d${this.dev.frontId} notified evtchn ${this._channel.localPort}`);
+    }
+    const slot = p.ringIdx & 255;
+    tr.record('ring', this.name, frame, `tx slot ${slot} id ${p.slotId[0]} gref ${p.gref[0]} size ${p.total}${p.nfrags > 1 ? ` +${p.nfrags - 1} slots` : ''}`);
+    tr.record('netback-tx', this.name, frame, `${p.nfrags} grant(s) mapped read-only, frame to xenbr0`);
   }
 
   /** Copy a packet's fragments (mapped from index `first` of the batch) into the scratch frame. */
@@ -428,6 +443,7 @@ export class Vif implements BackendDeviceHandler, BridgePort {
       this._qHead = (this._qHead + 1) % this._qPage.length;
       this._qCount--;
       this._rxIds[i] = id;
+      this._rxGrefs[i] = gref;
       this._rxPages[i] = page;
       this._rxLens[i] = len;
       if (flip) this._rxFlip.add(this._stageBase + page, front, gref);
@@ -457,7 +473,11 @@ export class Vif implements BackendDeviceHandler, BridgePort {
         if (flip) this.counters.rxFlipped++;
         else this.counters.rxCopied++;
         if (tr?.enabled === true) {
-          tr.record('netback-rx', this.name, this._stageViews[page]!.subarray(0, len), `rx ${flip ? 'flip' : 'copy'} id ${this._rxIds[i]}`);
+          const f = this._stageViews[page]!.subarray(0, len);
+          const slot = (ring.rspProdPvt - 1) & 255;
+          tr.record('netback-rx', this.name, f, flip ? `GNTTABOP_transfer of frame ${this._stageBase + page} into gref ${this._rxGrefs[i]}`
+            : `GNTTABOP_copy into gref ${this._rxGrefs[i]}`);
+          tr.record('ring', this.name, f, `rx slot ${slot} id ${this._rxIds[i]} status ${len}${this._channel !== null ? `, notify evtchn ${this._channel.localPort}` : ''}`);
         }
       } else this.counters.rxErrors++;
     }
