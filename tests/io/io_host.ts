@@ -118,7 +118,7 @@ export class IoHost {
   }
 
   /** Run until `done()`, honouring backend I/O in virtual time. */
-  async run(done: () => boolean, opts: { maxSystemNs?: number; timeoutMs?: number } = {}): Promise<'done' | 'limit' | 'timeout' | 'idle'> {
+  async run(done: () => boolean, opts: { maxSystemNs?: number; timeoutMs?: number; untilIdle?: boolean } = {}): Promise<'done' | 'limit' | 'timeout' | 'idle'> {
     const h = this.host;
     const t0 = Date.now();
     const limit = opts.maxSystemNs ?? h.xen.time.now() + 300e9;
@@ -137,10 +137,24 @@ export class IoHost {
       if (Date.now() - t0 >= (opts.timeoutMs ?? 240_000)) return 'timeout';
       if (h.idle() && !this.drivers.busy()) {
         await new Promise<void>((r) => setImmediate(r));
-        if (h.idle() && !this.drivers.busy() && !done()) return 'idle';
+        if (h.idle() && !this.drivers.busy() && !done()) {
+          if (opts.untilIdle !== false) return 'idle';
+          // Something outside the machine (a native frontend's promise) is still pending.
+          await new Promise<void>((r) => setTimeout(r, 1));
+        }
       }
       await new Promise<void>((r) => setImmediate(r));
     }
+  }
+
+  /** Run the machine until `p` settles; its value (or its rejection). */
+  async until<T>(p: Promise<T>, opts: { maxSystemNs?: number; timeoutMs?: number } = { timeoutMs: 30_000 }): Promise<T> {
+    let settled = false;
+    const q = p.finally(() => { settled = true; });
+    q.catch(() => undefined);
+    const end = await this.run(() => settled, { ...opts, untilIdle: false });
+    if (!settled) throw new Error(`machine stopped (${end}) before the operation finished`);
+    return q;
   }
 
   /** Run until every guest exited. */

@@ -50,7 +50,12 @@ export class Blkback {
         this.ioInflight += d;
         if (this.ioInflight === 0) for (const f of this._idle.splice(0)) f();
       },
-      openDisk: opts.openDisk ?? ((path, ro) => FileDisk.open(path, { readonly: ro })),
+      openDisk: (path, ro) => {
+        // Opening an image is host I/O too: virtual time waits for it like for reads.
+        env.ioChanged(1);
+        const p = (opts.openDisk ?? ((q, r) => FileDisk.open(q, { readonly: r })))(path, ro);
+        return p.finally(() => env.ioChanged(-1));
+      },
     };
     this.bus = new XenbusBackend(xs, _env.xc.domid, {
       type: 'vbd',
