@@ -53,8 +53,13 @@ export class TsBlkfront {
       : { size: 108, id: 4, sector: 12, seg: 20, rsp: 12 };
   }
 
+  /** The backend's state; 0 once its directory is gone (or no longer readable to us). */
   backendState(): number {
-    return Number(this.dom.xs.tryRead(`${this.be}/state`) ?? '0');
+    try {
+      return Number(this.dom.xs.tryRead(`${this.be}/state`) ?? '0');
+    } catch {
+      return 0;
+    }
   }
 
   /** Resolves when `cond()` holds (checked on every backend state change). */

@@ -24,6 +24,7 @@ export class TsNetfront {
   /** Post this many rx buffers with an ungranted ref first (hostile). */
   badRxRefs = 0;
   leakedGrants = 0;
+  closed = false;
   private readonly _txGrants = new Map<number, SharedPage[]>();
   private readonly _rxBufs = new Map<number, SharedPage>();
   private _nextId = 0;
@@ -34,8 +35,13 @@ export class TsNetfront {
     this.fe = `/local/domain/${dom.domid}/device/vif/${devid}`;
   }
 
+  /** The backend's state; 0 once its directory is gone (or no longer readable to us). */
   backendState(): number {
-    return Number(this.dom.xs.tryRead(`${this.be}/state`) ?? '0');
+    try {
+      return Number(this.dom.xs.tryRead(`${this.be}/state`) ?? '0');
+    } catch {
+      return 0;
+    }
   }
 
   private _when(cond: () => boolean): Promise<void> {
@@ -52,7 +58,19 @@ export class TsNetfront {
     this.backId = Number(xs.read(`${this.fe}/backend-id`));
     const token = `net${this.devid}-${Math.random()}`;
     xs.onWatch((_p, t) => {
-      if (t === token) for (const w of this._waiters.splice(0)) w();
+      if (t !== token) return;
+      for (const w of this._waiters.splice(0)) w();
+      // Backend-initiated unplug: close, release once the backend let go.
+      if (this.backendState() === 5 && !this.closed) {
+        this.closed = true;
+        xs.write(`${this.fe}/state`, '6');
+        void this._when(() => this.backendState() === 6 || this.backendState() === 0).then(() => {
+          this.release();
+          try {
+            xs.unwatch(`${this.be}/state`, token);
+          } catch { /* the backend directory may be gone */ }
+        });
+      }
     });
     xs.watch(`${this.be}/state`, token);
     await this._when(() => this.backendState() === 2);
@@ -162,7 +180,7 @@ export class TsNetfront {
     if (reposted && rx.push()) this.dom.evtchn.notify(this.port);
   }
 
-  /** Backend-side close is not handled: tests use force or destroy. Release what we can. */
+  /** Release every grant and the port (after the backend let go, or before destroying). */
   release(): void {
     for (const gs of this._txGrants.values()) for (const g of gs) if (!this.dom.gnt.end(g.ref)) this.leakedGrants++;
     for (const g of this._rxBufs.values()) if (!this.dom.gnt.end(g.ref)) this.leakedGrants++;
