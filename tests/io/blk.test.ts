@@ -11,7 +11,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditMemory } from '../../src/xen/audit.ts';
 import { diskPatternCrc, diskPatternSector, parseMiniosConsole } from '../minios/console_log.ts';
-import { IoHost } from './io_host.ts';
+import { IoHost } from '../../bench/blk_io_host.ts';
 
 const GUESTS = new URL('../../guests/', import.meta.url).pathname;
 let dir = '';

@@ -9,9 +9,9 @@
  * Usage: node --import tsx tests/io/durability_child.ts IMAGE BLOCKS
  */
 import { writeSync } from 'node:fs';
-import { IoHost } from './io_host.ts';
-import { NativeDomU } from './tsfront/native_domu.ts';
-import { TsBlkfront } from './tsfront/ts_blkfront.ts';
+import { IoHost } from '../../bench/blk_io_host.ts';
+import { NativeDomU } from '../../bench/blk_native_domu.ts';
+import { TsBlkfront } from '../../bench/blk_tsfront.ts';
 
 const [img, blocksText] = process.argv.slice(2);
 if (img === undefined) throw new Error('usage: durability_child.ts IMAGE BLOCKS');

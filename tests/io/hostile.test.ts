@@ -1,6 +1,6 @@
 /**
  * Hostile frontends against blkback and netback, through the real hypervisor: TypeScript
- * frontends in native domUs (tsfront/) write garbage to their rings on purpose. Every bad
+ * frontends in native domUs (bench/blk_tsfront.ts, vif_tsfront.ts) write garbage to their rings on purpose. Every bad
  * request gets an error response or the device is disconnected with the reason; the
  * backend serves every other domain on; the host image is never grown or written outside
  * the device; a domain destroyed in the middle of I/O leaves nothing behind.
@@ -12,10 +12,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BLKIF_OP_READ, BLKIF_OP_WRITE } from '../../src/abi/io/blkif.ts';
 import { NETTXF_more_data } from '../../src/abi/io/netif.ts';
 import { auditMemory } from '../../src/xen/audit.ts';
-import { IoHost } from './io_host.ts';
-import { NativeDomU } from './tsfront/native_domu.ts';
-import { TsBlkfront } from './tsfront/ts_blkfront.ts';
-import { TsNetfront } from './tsfront/ts_netfront.ts';
+import { IoHost } from '../../bench/blk_io_host.ts';
+import { NativeDomU } from '../../bench/blk_native_domu.ts';
+import { TsBlkfront } from '../../bench/blk_tsfront.ts';
+import { TsNetfront } from '../../bench/vif_tsfront.ts';
 
 let dir = '';
 beforeAll(() => {

@@ -3,7 +3,7 @@
  * (libxl's order: online 0, backend Closing, the frontend closes, directories removed) and
  * plugged in again, while two minios guests keep traffic going on xenbr0; nothing leaks
  * and the replugged devices work. The unplugged domain's frontends are TypeScript ones
- * (tsfront/), because minios does not handle a backend-initiated unplug (docs/split-drivers.md,
+ * (bench/blk_tsfront.ts, vif_tsfront.ts), because minios does not handle a backend-initiated unplug (docs/split-drivers.md,
  * "Requests"); a minios device that ignores the unplug is torn down by force after a timeout.
  */
 import { closeSync, ftruncateSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
@@ -13,10 +13,10 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { auditMemory } from '../../src/xen/audit.ts';
 import { parseMiniosConsole } from '../minios/console_log.ts';
-import { IoHost } from './io_host.ts';
-import { NativeDomU } from './tsfront/native_domu.ts';
-import { TsBlkfront } from './tsfront/ts_blkfront.ts';
-import { TsNetfront } from './tsfront/ts_netfront.ts';
+import { IoHost } from '../../bench/blk_io_host.ts';
+import { NativeDomU } from '../../bench/blk_native_domu.ts';
+import { TsBlkfront } from '../../bench/blk_tsfront.ts';
+import { TsNetfront } from '../../bench/vif_tsfront.ts';
 
 const GUESTS = new URL('../../guests/', import.meta.url).pathname;
 let dir = '';

@@ -7,10 +7,10 @@
  * Every request's grants are ended after its response; end() failing means the backend
  * still holds the page — reported in `leakedGrants`, which tests require to stay 0.
  */
-import { BLKIF_OP_INDIRECT, BLKIF_OP_READ, BLKIF_OP_WRITE } from '../../../src/abi/io/blkif.ts';
-import type { SharedPage } from '../../../src/dom0/libs/gntshr.ts';
-import { FrontRing } from './front_ring.ts';
-import type { NativeDomU } from './native_domu.ts';
+import { BLKIF_OP_INDIRECT, BLKIF_OP_READ, BLKIF_OP_WRITE } from '../src/abi/io/blkif.ts';
+import type { SharedPage } from '../src/dom0/libs/gntshr.ts';
+import { FrontRing } from './blk_front_ring.ts';
+import type { NativeDomU } from './blk_native_domu.ts';
 
 export type Handshake = 'initialised' | 'connected' | 'early';
 

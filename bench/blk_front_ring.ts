@@ -7,8 +7,8 @@
  * It also lets a test break the rules on purpose: write any bytes into any slot, publish
  * any producer index.
  */
-import type { SharedPage } from '../../../src/dom0/libs/gntshr.ts';
-import type { XenGntshr } from '../../../src/dom0/libs/gntshr.ts';
+import type { SharedPage } from '../src/dom0/libs/gntshr.ts';
+import type { XenGntshr } from '../src/dom0/libs/gntshr.ts';
 
 export class FrontRing {
   reqProdPvt = 0;

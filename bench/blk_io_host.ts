@@ -14,21 +14,21 @@
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Host, type HostOptions } from '../../src/host/host.ts';
-import { parseXlConfig, pvConfig } from '../../src/dom0/toolstack/xl_config.ts';
-import { XenStored } from '../../src/dom0/xenstored/xenstored.ts';
-import { XsLocalHandle } from '../../src/dom0/xenstored/local_handle.ts';
-import { createDomainTree, removeDomainTree } from '../../src/dom0/xenstored/domain_tree.ts';
-import { XcPlatform } from '../../src/dom0/xenstored/xc_platform.ts';
-import { asDomId, asEvtchnPort, asGfn } from '../../src/abi/types.ts';
-import { SplitDrivers, type SplitDriversOptions } from '../../src/dom0/backends/split_drivers.ts';
-import type { VbdSpec, VifSpec } from '../../src/dom0/backends/device_specs.ts';
-import type { Guest } from '../../src/dom0/toolstack/toolstack.ts';
-import { createUserNet, type UserNet } from '../../src/dom0/net/node_net.ts';
-import type { GatewayConfig } from '../../src/dom0/net/gateway.ts';
-import type { NetbackConfig } from '../../src/dom0/backends/netback/netback_env.ts';
+import { Host, type HostOptions } from '../src/host/host.ts';
+import { parseXlConfig, pvConfig } from '../src/dom0/toolstack/xl_config.ts';
+import { XenStored } from '../src/dom0/xenstored/xenstored.ts';
+import { XsLocalHandle } from '../src/dom0/xenstored/local_handle.ts';
+import { createDomainTree, removeDomainTree } from '../src/dom0/xenstored/domain_tree.ts';
+import { XcPlatform } from '../src/dom0/xenstored/xc_platform.ts';
+import { asDomId, asEvtchnPort, asGfn } from '../src/abi/types.ts';
+import { SplitDrivers, type SplitDriversOptions } from '../src/dom0/backends/split_drivers.ts';
+import type { VbdSpec, VifSpec } from '../src/dom0/backends/device_specs.ts';
+import type { Guest } from '../src/dom0/toolstack/toolstack.ts';
+import { createUserNet, type UserNet } from '../src/dom0/net/node_net.ts';
+import type { GatewayConfig } from '../src/dom0/net/gateway.ts';
+import type { NetbackConfig } from '../src/dom0/backends/netback/netback_env.ts';
 
-export const MINIOS_ELF = fileURLToPath(new URL('../../guests/build/minios.elf', import.meta.url));
+export const MINIOS_ELF = fileURLToPath(new URL('../guests/build/minios.elf', import.meta.url));
 
 export interface GuestSpec {
   readonly name: string;

@@ -3,10 +3,10 @@
  * straight to Connected), rx-copy buffers kept posted, frames sent from granted pages, and
  * raw tx slots for hostile tests. Received frames land in `received`.
  */
-import { NETTXF_more_data } from '../../../src/abi/io/netif.ts';
-import type { SharedPage } from '../../../src/dom0/libs/gntshr.ts';
-import { FrontRing } from './front_ring.ts';
-import type { NativeDomU } from './native_domu.ts';
+import { NETTXF_more_data } from '../src/abi/io/netif.ts';
+import type { SharedPage } from '../src/dom0/libs/gntshr.ts';
+import { FrontRing } from './blk_front_ring.ts';
+import type { NativeDomU } from './blk_native_domu.ts';
 
 export class TsNetfront {
   readonly fe: string;

@@ -8,16 +8,16 @@
  * Invariants: the domain's xenstore handle acts as that domain (no privilege), so it can
  * only write what a guest could; destroy() ends it like `xl destroy`.
  */
-import { NativePort } from '../../../src/xen/arch/x86/native.ts';
-import { Xc } from '../../../src/dom0/libxc/xc.ts';
-import { Dom0Events } from '../../../src/dom0/libxc/events.ts';
-import { XenEvtchn } from '../../../src/dom0/libs/evtchn.ts';
-import { XenGntshr } from '../../../src/dom0/libs/gntshr.ts';
-import { XsLocalHandle } from '../../../src/dom0/xenstored/local_handle.ts';
-import { createDomainTree, removeDomainTree } from '../../../src/dom0/xenstored/domain_tree.ts';
-import { asDomId } from '../../../src/abi/types.ts';
-import type { Domain } from '../../../src/xen/common/domain.ts';
-import type { IoHost } from '../io_host.ts';
+import { NativePort } from '../src/xen/arch/x86/native.ts';
+import { Xc } from '../src/dom0/libxc/xc.ts';
+import { Dom0Events } from '../src/dom0/libxc/events.ts';
+import { XenEvtchn } from '../src/dom0/libs/evtchn.ts';
+import { XenGntshr } from '../src/dom0/libs/gntshr.ts';
+import { XsLocalHandle } from '../src/dom0/xenstored/local_handle.ts';
+import { createDomainTree, removeDomainTree } from '../src/dom0/xenstored/domain_tree.ts';
+import { asDomId } from '../src/abi/types.ts';
+import type { Domain } from '../src/xen/common/domain.ts';
+import type { IoHost } from './blk_io_host.ts';
 
 let nextId = 200;
 
