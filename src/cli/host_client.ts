@@ -23,7 +23,7 @@ function noHost(paths: HostPaths): CliExit {
 
 function isNoHost(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ECONNREFUSED';
+  return code === 'ENOENT' || code === 'ECONNREFUSED' || code === 'ECONNRESET';
 }
 
 export async function tryConnect(paths = hostPaths()): Promise<ApiClient | null> {

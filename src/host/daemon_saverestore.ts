@@ -76,7 +76,7 @@ export function saveRestoreMethods(ctx: DaemonContext): Methods {
         const file = pathArg(cwd, p.str('file'));
         let bytes: Uint8Array;
         try {
-          if ((await stat(file)).size > 1 << 31) throw new XlError(`${file}: too large for a save file`);
+          if ((await stat(file)).size > 2 ** 31) throw new XlError(`${file}: too large for a save file`);
           bytes = new Uint8Array(await readFile(file));
         } catch (e) {
           if (e instanceof XlError) throw e;

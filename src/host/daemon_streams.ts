@@ -58,6 +58,14 @@ export function streamMethods(ctx: DaemonContext): Methods {
         });
       },
     }],
+    ['console.log', {
+      handler: (p) => {
+        const g = guestArg(ctx, p.str('domain'));
+        const max = p.optInt('bytes', 1, 1 << 20) ?? 65536;
+        const log = g.console.log;
+        return Buffer.from(log.slice(Math.max(0, log.length - max)), 'latin1').toString('base64');
+      },
+    }],
     ['console.input', {
       handler: (p) => {
         const g = guestArg(ctx, p.str('domain'));
