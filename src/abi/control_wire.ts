@@ -126,6 +126,23 @@ export const XEN_SYSCTL_TBUFOP_set_size = 3;
 export const XEN_SYSCTL_TBUFOP_enable = 4;
 export const XEN_SYSCTL_TBUFOP_disable = 5;
 
+/** XEN_SYSCTL_getcpuinfo: info is a guest array of max_cpus u64 idletime (ns). */
+const xen_sysctl_getcpuinfo_wire = struct('xen_sysctl_getcpuinfo_wire', [
+  f('max_cpus', u32), f('_pad', u32), f('info', u64, 'guest address of xen_sysctl_cpuinfo_t[max_cpus]'), f('nr_cpus', u32),
+], { ...X64, size: 24 });
+
+/** XEN_SYSCTL_scheduler_op with the credit scheduler's parameters (the union is 8-aligned). */
+const xen_sysctl_scheduler_op_wire = struct('xen_sysctl_scheduler_op_wire', [
+  f('cpupool_id', u32), f('sched_id', u32), f('cmd', u32), f('_pad', u32),
+  f('tslice_ms', u32), f('ratelimit_us', u32), f('vcpu_migr_delay_us', u32), f('_pad2', u32),
+], { ...X64, size: 32 });
+
+/** XEN_SYSCTL_cpupool_op: cpumap is a xenctl_bitmap (guest address, nr_bits). */
+const xen_sysctl_cpupool_op_wire = struct('xen_sysctl_cpupool_op_wire', [
+  f('op', u32), f('cpupool_id', u32), f('sched_id', u32), f('domid', u32), f('cpu', u32), f('n_dom', u32),
+  f('cpumap_bitmap', u64), f('cpumap_nr_bits', u32),
+], { ...X64, size: 40 });
+
 /** platform_op header: cmd, interface_version, then a 128-byte union. */
 export const XENPF_WIRE_SIZE = 136;
 
@@ -156,6 +173,9 @@ export const SYSCTL_READCONSOLE = offsets(xen_sysctl_readconsole_wire);
 export const SYSCTL_PHYSINFO = offsets(xen_sysctl_physinfo_wire);
 export const SYSCTL_GETDOMAININFOLIST = offsets(xen_sysctl_getdomaininfolist_wire);
 export const SYSCTL_TBUF_OP = offsets(xen_sysctl_tbuf_op_wire);
+export const SYSCTL_GETCPUINFO = offsets(xen_sysctl_getcpuinfo_wire);
+export const SYSCTL_SCHEDULER_OP = offsets(xen_sysctl_scheduler_op_wire);
+export const SYSCTL_CPUPOOL_OP = offsets(xen_sysctl_cpupool_op_wire);
 
 // ---- the trace buffer (tsxen's xentrace) ------------------------------------------------
 //

@@ -42,6 +42,25 @@ export const XEN_SYSCTL_get_cpu_featureset = 26;
 export const XEN_SYSCTL_livepatch_op = 27;
 export const XEN_SYSCTL_get_cpu_policy = 29;
 
+/** XEN_SYSCTL_scheduler_op commands and xen_sysctl_credit_schedule limits. */
+export const XEN_SYSCTL_SCHEDOP_putinfo = 0;
+export const XEN_SYSCTL_SCHEDOP_getinfo = 1;
+export const XEN_SYSCTL_CSCHED_TSLICE_MAX = 1000;
+export const XEN_SYSCTL_CSCHED_TSLICE_MIN = 1;
+export const XEN_SYSCTL_SCHED_RATELIMIT_MAX = 500000;
+export const XEN_SYSCTL_SCHED_RATELIMIT_MIN = 100;
+export const XEN_SYSCTL_CSCHED_MGR_DLY_MAX_US = 100 * 1000;
+
+/** XEN_SYSCTL_cpupool_op operations. */
+export const XEN_SYSCTL_CPUPOOL_OP_CREATE = 1;
+export const XEN_SYSCTL_CPUPOOL_OP_DESTROY = 2;
+export const XEN_SYSCTL_CPUPOOL_OP_INFO = 3;
+export const XEN_SYSCTL_CPUPOOL_OP_ADDCPU = 4;
+export const XEN_SYSCTL_CPUPOOL_OP_RMCPU = 5;
+export const XEN_SYSCTL_CPUPOOL_OP_MOVEDOMAIN = 6;
+export const XEN_SYSCTL_CPUPOOL_OP_FREEINFO = 7;
+export const XEN_SYSCTL_CPUPOOL_PAR_ANY = 0xffffffff;
+
 /** physinfo.capabilities bits. */
 export const XEN_SYSCTL_PHYSCAP_hvm = 1 << 0;
 export const XEN_SYSCTL_PHYSCAP_pv = 1 << 1;

@@ -27,6 +27,7 @@ import { Toolstack } from '../dom0/toolstack/toolstack.ts';
 import { XenStored } from '../dom0/xenstored/xenstored.ts';
 import { XsLocalHandle } from '../dom0/xenstored/local_handle.ts';
 import { XcPlatform } from '../dom0/xenstored/xc_platform.ts';
+import { makeScheduler } from '../xen/common/sched/make.ts';
 
 export interface HostOptions {
   /** Machine RAM in MiB (default 256). */
@@ -46,6 +47,10 @@ export interface HostOptions {
   readonly systemTimeBaseNs?: number;
   /** xenstored's diagnostics (ignored connections, XS_CONTROL print). */
   readonly storeLog?: (line: string) => void;
+  /** Physical CPUs the guests run on (default 2; docs/scheduling.md). */
+  readonly pcpus?: number;
+  /** Scheduling policy: 'credit' (default, Xen's credit scheduler) or 'rr' (round robin). */
+  readonly scheduler?: 'credit' | 'rr';
 }
 
 export type RunEnd = 'done' | 'idle' | 'timeout' | 'limit';
@@ -89,6 +94,7 @@ export class Host {
     this.xen = new Xen({
       memory, clock, consoleSink: opts.xenLog, tscHz: opts.tscHz, systemTimeBaseNs: base, ports: this.ports,
       wallclockBaseNs: opts.wallclockBaseNs ?? Date.now() * 1e6 - base,
+      pcpus: opts.pcpus ?? 2, scheduler: makeScheduler(opts.scheduler ?? 'credit'),
     });
     const d0 = this.xen.createNativeDomain(0, opts.dom0Pages ?? 256, true);
     if (typeof d0 === 'number') throw new Error(`cannot create dom0: ${d0}`);

@@ -4,8 +4,10 @@
  * the scheduler, the hypervisor console and trace buffer, the hypercall table).
  *
  * One host thread runs everything: the host calls `runFor(ns)` in slices (yielding to its
- * event loop between them); inside, the scheduler picks vCPUs and the per-kind runner
- * (runners.ts) executes them until their slice ends or they block.
+ * event loop between them); inside, the run loop (common/sched/run_loop.ts) gives the
+ * pCPUs their turns, the scheduler picks vCPUs, and the per-kind runner executes them
+ * until their slice ends or they block. Each pCPU keeps its own virtual time
+ * (common/sched/pcpu.ts); `time` reads the time of the context that asks.
  *
  * Invariants:
  *  - Domain ids are unique among live and dying domains; DOMID_FIRST_RESERVED and above
@@ -33,7 +35,9 @@ import { XenTime } from './common/time.ts';
 import { TimerQueue } from './common/timer.ts';
 import { SchedCore } from './common/sched/core.ts';
 import type { Scheduler } from './common/sched/scheduler.ts';
-import { RoundRobinScheduler } from './common/sched/rr.ts';
+import { CreditScheduler } from './common/sched/credit.ts';
+import { HostPcpuClock, VirtualPcpuClock, type PcpuClock } from './common/sched/pcpu.ts';
+import { PCPU_QUANTUM_NS, RunLoop } from './common/sched/run_loop.ts';
 import { GuestScratch } from './common/guest_access.ts';
 import { HvConsole } from './common/console.ts';
 import { TRACE_ORDER, TraceBuffer, TRC_SCHED_SWITCH } from './common/trace.ts';
@@ -52,10 +56,12 @@ export interface XenOptions {
   readonly wallclockBaseNs?: number;
   /** TSC rate of the vCPUs (Hz). */
   readonly tscHz?: number;
-  /** Physical CPUs (the first design runs one). */
+  /** Physical CPUs (default 1; the host's default is 2). */
   readonly pcpus?: number;
-  /** Scheduling policy (default: round robin). */
+  /** Scheduling policy (default: the credit scheduler). */
   readonly scheduler?: Scheduler;
+  /** Most virtual ns one pCPU runs ahead of another (the run loop's quantum). */
+  readonly pcpuQuantumNs?: number;
   /** Frames kept out of the heap at the bottom of memory. */
   readonly reservedLowFrames?: number;
   /** Virtual ns per guest instruction, to size slices in instructions (virtual clock: exact). */
@@ -89,6 +95,9 @@ export class Xen {
   readonly evtBits: Evtchn2l;
   readonly evtchn: EventChannels;
   readonly sched: SchedCore;
+  /** The clock every hypervisor context and vCPU reads (per-pCPU local time, or global). */
+  readonly sysClock: PcpuClock;
+  readonly loop: RunLoop;
   readonly vcpuTimers: VcpuTimers;
   readonly console: HvConsole;
   readonly trace: TraceBuffer;
@@ -114,19 +123,32 @@ export class Xen {
     this.clock = opts.clock;
     this.ports = opts.ports ?? null;
     this.nsPerInstruction = opts.nsPerInstruction ?? (opts.clock instanceof VirtualClock ? opts.clock.nsPerInstruction : 1);
-    this.time = new XenTime(opts.clock, opts.memory, opts.tscHz ?? 1e9, opts.wallclockBaseNs ?? 0,
-      opts.systemTimeBaseNs ?? 0);
+    const base = opts.systemTimeBaseNs ?? 0;
+    this.sysClock = opts.clock.virtual
+      ? new VirtualPcpuClock(this.nsPerInstruction, base, opts.clock.nowNs() + base)
+      : new HostPcpuClock(opts.clock, base);
+    this.time = new XenTime(this.sysClock, opts.memory, opts.tscHz ?? 1e9, opts.wallclockBaseNs ?? 0, base);
     this.console = new HvConsole(opts.consoleSink);
     this.mm = new Mm(opts.memory, { reservedLowFrames: opts.reservedLowFrames ?? 256 });
     const traceMfn = this.mm.allocXenPages(TRACE_ORDER);
     assert(traceMfn >= 0, 'no memory for the trace buffer');
-    this.trace = new TraceBuffer(opts.memory.view, traceMfn * 4096, () => this.time.now());
+    // pCPU clocks and the global time differ by up to a quantum: records stay in time order.
+    let lastTrace = 0;
+    this.trace = new TraceBuffer(opts.memory.view, traceMfn * 4096, () => (lastTrace = Math.max(lastTrace, this.time.now())));
     this.sharedXenFrames.add(traceMfn, traceMfn + (1 << TRACE_ORDER) - 1);
     this.mm.onDomainEmpty = (domid) => this._domainFreed(domid);
     this.m2p = new M2p(this.mm);
     this.pv = new PvArch(this);
-    // A virtual clock's time is the guests' retired instructions (plus idle skips).
-    if (opts.clock instanceof VirtualClock) opts.clock.attach(this.pv);
+    // Virtual time is the guests' retired instructions (plus idle skips), per pCPU; the
+    // host's VirtualClock follows the global time.
+    const sys = this.sysClock;
+    if (sys instanceof VirtualPcpuClock) {
+      sys.attach(this.pv);
+      if (opts.clock instanceof VirtualClock) {
+        const nsPi = opts.clock.nsPerInstruction;
+        opts.clock.attach({ get instructions(): number { return (sys.global - base) / nsPi; } });
+      }
+    }
     this.pageTypes = new PageTypes(this.mm, this.pv.pageTypeHooks());
     this.evtBits = new Evtchn2l(opts.memory, {
       kick: (v) => this.vcpuKick(v),
@@ -134,10 +156,20 @@ export class Xen {
     });
     this.evtchn = new EventChannels(this.evtBits, { domain: (id) => this._domains.get(id) });
     const pcpus = opts.pcpus ?? 1;
-    this.sched = new SchedCore(opts.scheduler ?? new RoundRobinScheduler(pcpus), pcpus, () => this.time.now(), {
+    this.sched = new SchedCore(opts.scheduler ?? new CreditScheduler(), pcpus, this.sysClock, {
       contextSwitch: (prev, next, now) => this._contextSwitch(prev, next, now),
       preempt: (v) => this.pv.preempt(v),
     });
+    const pv = this.pv;
+    this.loop = new RunLoop(this.sched, this.sysClock, this.timers, {
+      runVcpu: (v, ns) => pv.runVcpu(v, Math.max(1, Math.ceil(ns / this.nsPerInstruction))),
+      nativeDeadline: () => {
+        // A drain that re-kicked a vCPU it had already taken can leave a stale deadline.
+        if (pv.nativePending.size === 0) pv.nativeDeadline = Infinity;
+        return pv.nativeDeadline;
+      },
+      nativePending: () => pv.nativePending.size > 0,
+    }, opts.pcpuQuantumNs ?? PCPU_QUANTUM_NS);
     this.vcpuTimers = new VcpuTimers(this);
     this.console.printk(`Xen version ${this.versionString()} (tsxen) booting, ${this.mm.frames} frames of RAM`);
   }
@@ -290,12 +322,8 @@ export class Xen {
   destroyDomain(d: Domain): void {
     if (d.dying) return;
     d.dying = true;
-    for (const v of d.vcpus) {
-      if (!v) continue;
-      this.vcpuTimers.destroy(v);
-      this.sched.remove(v);
-      this.sched.deschedule(v);
-    }
+    for (const v of d.vcpus) if (v) this.vcpuTimers.destroy(v);
+    this.sched.removeDomain(d);
     relinquishDomain(this, d);
     this.console.printk(`d${d.domid}: destroyed`);
     if (d.totPages === 0) this._domainFreed(d.domid);
@@ -349,32 +377,11 @@ export class Xen {
   /**
    * Run the machine for about `ns` of system time (or until nothing is runnable and no
    * timer is due within it). Returns the system time reached. With a virtual clock, idle
-   * periods advance the clock to the next timer. Returns early when a native domain has
+   * periods advance the clock to the next event. Returns early when a native domain has
    * an upcall to run (the caller runs it, runNativeUpcalls, and calls again).
    */
   runFor(ns: number): number {
-    const end = this.time.now() + ns;
-    for (;;) {
-      let now = this.time.now();
-      this.timers.fireExpired(now);
-      if (now >= end) return now;
-      // A native domain (dom0) has events due: the host runs it, then calls again.
-      if (this.pv.nativePending.size > 0 && now >= this.pv.nativeDeadline) return now;
-      const v = this.sched.schedule(0);
-      if (v === null) {
-        // Idle: dom0 runs its pending work now rather than the clock jumping past it.
-        if (this.pv.nativePending.size > 0) return now;
-        const next = Math.min(this.timers.nextDeadline(), end);
-        if (!(this.clock instanceof VirtualClock)) return now;
-        if (next === Infinity) return now;
-        this.time.advanceTo(next);
-        now = this.time.now();
-        if (now >= end && this.timers.nextDeadline() > now) return now;
-        continue;
-      }
-      const slice = Math.min(this.sched.policy.sliceNs(v), this.timers.nextDeadline() - now, end - now);
-      this.pv.runVcpu(v, Math.max(1, Math.ceil(slice / this.nsPerInstruction)));
-    }
+    return this.loop.runFor(ns);
   }
 
   /** True if some guest vCPU can run (native domains' code is the host's, not counted). */
@@ -383,7 +390,8 @@ export class Xen {
       if (d.kind === 'native') continue;
       for (const v of d.vcpus) if (v && v.runnable()) return true;
     }
-    return false;
+    // A vCPU the scheduler parked (credit cap) runs again when its budget refills.
+    return this.sched.policy.hasPending();
   }
 }
 

@@ -13,16 +13,16 @@ import {
   XEN_DOMCTL_getpageframeinfo3, XEN_DOMCTL_getvcpuaffinity, XEN_DOMCTL_getvcpucontext, XEN_DOMCTL_getvcpuinfo, XEN_DOMCTL_hypercall_init,
   XEN_DOMCTL_iomem_permission, XEN_DOMCTL_ioport_permission, XEN_DOMCTL_irq_permission, XEN_DOMCTL_max_mem,
   XEN_DOMCTL_max_vcpus, XEN_DOMCTL_pausedomain, XEN_DOMCTL_resumedomain, XEN_DOMCTL_scheduler_op,
-  XEN_DOMCTL_SCHEDOP_getinfo, XEN_DOMCTL_SCHEDOP_putinfo, XEN_DOMCTL_sendtrigger, XEN_DOMCTL_SENDTRIGGER_NMI,
+  XEN_DOMCTL_sendtrigger, XEN_DOMCTL_SENDTRIGGER_NMI,
   XEN_DOMCTL_set_address_size, XEN_DOMCTL_setdebugging, XEN_DOMCTL_setdomainhandle, XEN_DOMCTL_settimeoffset,
   XEN_DOMCTL_setvcpuaffinity, XEN_DOMCTL_setvcpucontext, XEN_DOMCTL_unpausedomain, XEN_DOMCTL_CDF_hvm,
   XEN_DOMINF_blocked, XEN_DOMINF_debugged, XEN_DOMINF_dying, XEN_DOMINF_hvm_guest, XEN_DOMINF_paused,
-  XEN_DOMINF_running, XEN_DOMINF_shutdown, XEN_DOMINF_shutdownshift, XEN_INVALID_MAX_VCPU_ID, XEN_SCHEDULER_CREDIT,
+  XEN_DOMINF_running, XEN_DOMINF_shutdown, XEN_DOMINF_shutdownshift, XEN_INVALID_MAX_VCPU_ID,
 } from '../../abi/domctl.ts';
 import { getPageFrameInfo3 } from './domctl_pfinfo.ts';
 import {
   DOMCTL_CREATEDOMAIN, DOMCTL_GETDOMAININFO, DOMCTL_GETVCPUINFO, DOMCTL_HDR, DOMCTL_IOMEM_PERMISSION,
-  DOMCTL_IOPORT_PERMISSION, DOMCTL_IRQ_PERMISSION, DOMCTL_SCHEDULER_OP, DOMCTL_U32, DOMCTL_U64, DOMCTL_VCPUAFFINITY,
+  DOMCTL_IOPORT_PERMISSION, DOMCTL_IRQ_PERMISSION, DOMCTL_U32, DOMCTL_U64,
   DOMCTL_VCPUCONTEXT, XEN_DOMCTL_INTERFACE_VERSION_WIRE, XEN_DOMCTL_WIRE_SIZE, XEN_DOMCTL_WIRE_U,
 } from '../../abi/control_wire.ts';
 import { DOMID_FIRST_RESERVED } from '../../abi/xen.ts';
@@ -35,6 +35,7 @@ import { getPvContext, setPvContext, SIZEOF_VCPU_GUEST_CONTEXT } from '../arch/x
 import { writeHypercallPage } from '../arch/x86/pv/hypercall_page.ts';
 import { PGT_writable_page } from '../mm/frame_table.ts';
 import { NR_PIRQS } from '../arch/x86/physdev.ts';
+import { domctlSchedulerOp, domctlVcpuAffinity } from './sched/sched_ctl.ts';
 
 const U = XEN_DOMCTL_WIRE_U;
 
@@ -198,36 +199,10 @@ export function doDomctl(xen: Xen, cur: Vcpu, arg: number): number {
       return copyBack();
     }
     case XEN_DOMCTL_setvcpuaffinity:
-    case XEN_DOMCTL_getvcpuaffinity: {
-      const A = DOMCTL_VCPUAFFINITY;
-      const v = d.vcpu(op.getUint32(U + A.vcpu!, true));
-      if (v === null) return -EINVAL;
-      const bm = op.getUint32(U + A.hard_bitmap!, true);
-      if (bm === 0) return 0;
-      if (cmd === XEN_DOMCTL_getvcpuaffinity) return xen.scratch.writeU32(mem, bm, v.affinity) ? 0 : -EFAULT;
-      const mask = xen.scratch.readU32(mem, bm);
-      if (mask === null) return -EFAULT;
-      if ((mask & 1) === 0) return -EINVAL; // one pCPU: it must stay allowed
-      v.affinity = mask & 1;
-      v.pinned = true;
-      return 0;
-    }
-    case XEN_DOMCTL_scheduler_op: {
-      const S = DOMCTL_SCHEDULER_OP;
-      if (op.getUint32(U + S.sched_id!, true) !== XEN_SCHEDULER_CREDIT) return -EINVAL;
-      const sub = op.getUint32(U + S.cmd!, true);
-      if (sub === XEN_DOMCTL_SCHEDOP_getinfo) {
-        op.setUint16(U + S.weight!, d.schedWeight, true);
-        op.setUint16(U + S.cap!, d.schedCap, true);
-        return copyBack();
-      }
-      if (sub !== XEN_DOMCTL_SCHEDOP_putinfo) return -EINVAL;
-      const w = op.getUint16(U + S.weight!, true), cap = op.getUint16(U + S.cap!, true);
-      if (w !== 0) d.schedWeight = w;
-      if (cap > 100) return -EINVAL;
-      d.schedCap = cap;
-      return 0;
-    }
+    case XEN_DOMCTL_getvcpuaffinity:
+      return domctlVcpuAffinity(xen, mem, op, d, cmd);
+    case XEN_DOMCTL_scheduler_op:
+      return domctlSchedulerOp(xen, op, d, copyBack);
     case XEN_DOMCTL_setdomainhandle:
       for (let i = 0; i < 16; i++) d.handle[i] = op.getUint8(U + i);
       return 0;

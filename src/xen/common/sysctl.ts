@@ -1,25 +1,26 @@
 /**
  * sysctl (35): host-wide queries for the toolstack (Xen's common/sysctl.c) on the wire
  * layout of src/abi/control_wire.ts: readconsole (xl dmesg), physinfo (xl info),
- * sched_id, getdomaininfolist (xl list), tbuf_op (the trace buffer), debug_keys.
+ * sched_id, getdomaininfolist (xl list), tbuf_op (the trace buffer), debug_keys, and the
+ * scheduler's getcpuinfo / scheduler_op / cpupool_op (sched/sched_ctl.ts).
  *
  * Checks: copy in (-EFAULT), interface version (-EACCES), privilege (-EPERM).
  */
 import { EACCES, EFAULT, EINVAL, ENOSYS, EPERM } from '../../abi/errno.ts';
 import {
-  XEN_SYSCTL_debug_keys, XEN_SYSCTL_getdomaininfolist, XEN_SYSCTL_physinfo, XEN_SYSCTL_PHYSCAP_pv,
-  XEN_SYSCTL_readconsole, XEN_SYSCTL_sched_id, XEN_SYSCTL_tbuf_op,
+  XEN_SYSCTL_cpupool_op, XEN_SYSCTL_debug_keys, XEN_SYSCTL_getcpuinfo, XEN_SYSCTL_getdomaininfolist, XEN_SYSCTL_physinfo,
+  XEN_SYSCTL_PHYSCAP_pv, XEN_SYSCTL_readconsole, XEN_SYSCTL_sched_id, XEN_SYSCTL_scheduler_op, XEN_SYSCTL_tbuf_op,
 } from '../../abi/sysctl.ts';
 import {
   DOMCTL_GETDOMAININFO, SYSCTL_GETDOMAININFOLIST, SYSCTL_HDR, SYSCTL_PHYSINFO, SYSCTL_READCONSOLE, SYSCTL_TBUF_OP,
   XEN_SYSCTL_INTERFACE_VERSION_WIRE, XEN_SYSCTL_TBUFOP_get_info, XEN_SYSCTL_TBUFOP_set_evt_mask, XEN_SYSCTL_WIRE_SIZE,
   XEN_SYSCTL_WIRE_U,
 } from '../../abi/control_wire.ts';
-import { XEN_SCHEDULER_CREDIT } from '../../abi/domctl.ts';
 import type { Xen } from '../xen.ts';
 import type { Vcpu } from './vcpu.ts';
 import { guestOf } from './kernel.ts';
 import { fillDomainInfo } from './domctl.ts';
+import { sysctlCpupoolOp, sysctlGetCpuInfo, sysctlSchedulerOp } from './sched/sched_ctl.ts';
 
 const U = XEN_SYSCTL_WIRE_U;
 
@@ -64,8 +65,14 @@ export function doSysctl(xen: Xen, cur: Vcpu, arg: number): number {
       return copyBack();
     }
     case XEN_SYSCTL_sched_id:
-      op.setUint32(U, XEN_SCHEDULER_CREDIT, true);
+      op.setUint32(U, xen.sched.policy.schedId >>> 0, true);
       return copyBack();
+    case XEN_SYSCTL_getcpuinfo:
+      return sysctlGetCpuInfo(xen, mem, op, copyBack);
+    case XEN_SYSCTL_scheduler_op:
+      return sysctlSchedulerOp(xen, op, copyBack);
+    case XEN_SYSCTL_cpupool_op:
+      return sysctlCpupoolOp(xen, mem, op, copyBack);
     case XEN_SYSCTL_getdomaininfolist: {
       const L = SYSCTL_GETDOMAININFOLIST;
       const first = op.getUint16(U + L.first_domain!, true), max = op.getUint32(U + L.max_domains!, true);

@@ -14,7 +14,7 @@
  *  - mul/shift come from Xen's set_time_scale: the tick rate is normalised into
  *    (1e9, 2e9] by the shift, mul = (1e9 << 32) / normalised rate (fits u32).
  */
-import { VirtualClock, type Clock } from '../../hw/clock.ts';
+import type { Clock } from '../../hw/clock.ts';
 import {
   SHARED_INFO_ARCH_WC_SEC_HI, SHARED_INFO_WC_NSEC, SHARED_INFO_WC_SEC, SHARED_INFO_WC_VERSION,
   VCPU_INFO_TIME, VCPU_TIME_INFO_FLAGS, VCPU_TIME_INFO_SYSTEM_TIME, VCPU_TIME_INFO_TSC_SHIFT,
@@ -87,7 +87,9 @@ export class XenTime {
 
   /** Idle skip of a virtual clock to system time `ns`. */
   advanceTo(ns: number): void {
-    if (this.clock instanceof VirtualClock) this.clock.advanceTo(ns - this.baseNs);
+    // A virtual clock (the pCPU clock, or a bare VirtualClock) can be moved; host time cannot.
+    const c: Clock & { advanceTo?: (clockNs: number) => void } = this.clock;
+    if (c.virtual) c.advanceTo?.(ns - this.baseNs);
   }
 
   /** The TSC a vCPU reads at system time `ns`. */

@@ -25,10 +25,14 @@ export class Vcpu {
   pauseCount = 0;
   /** VCPUOP_initialise (or the builder's setvcpucontext) has given it a context. */
   initialised = false;
-  /** The pCPU it runs on (one pCPU in the first design). */
+  /** The pCPU it runs on, or last ran on (sched/core.ts keeps it in its hard affinity). */
   processor = 0;
-  /** Hard affinity bitmap (bit n = pCPU n). */
-  affinity = 1;
+  /** Hard affinity bitmap (bit n = pCPU n; -1 = all): where it may run. */
+  affinity = -1;
+  /** Soft affinity bitmap (-1 = all): where it prefers to run. */
+  softAffinity = -1;
+  /** The scheduling policy's per-vCPU state (set by Scheduler.insert). */
+  schedData: unknown = null;
   /** Set while the scheduler has it on a pCPU. */
   running = false;
 
@@ -88,6 +92,8 @@ export class Vcpu {
 
   setRunstate(state: number, now: number): void {
     if (state === this.runstate) return;
+    // pCPU clocks differ by up to a quantum: a vCPU's own timeline never goes back.
+    if (now < this.runstateEntry) now = this.runstateEntry;
     const dt = now - this.runstateEntry;
     if (dt > 0) this.runstateTime[this.runstate]! += dt;
     this.runstate = state;

@@ -1,26 +1,39 @@
 /**
- * The basic scheduler: one FIFO run queue per pCPU, fixed slices (round robin). Fair
- * among equally busy vCPUs, starvation-free, deterministic. Weights and caps are stored by
- * the domctl but not used (the credit scheduler honours them).
+ * The basic scheduler: one FIFO runqueue per pCPU, fixed 10 ms slices (round robin), an
+ * idle pCPU takes work from its peers. Fair among equally busy vCPUs, starvation-free,
+ * deterministic; no weights or caps (XEN_DOMCTL_scheduler_op answers -EINVAL, as Xen does
+ * for a sched_id that is not the running scheduler's). Kept as the simplest example of the
+ * Scheduler interface and as a baseline for the benchmarks.
  *
- * Invariants: `queued` holds exactly the vCPUs present in some queue; a vCPU is in the
- * queue of its `processor`.
+ * Invariants: `_queued` holds exactly the vCPUs present in some queue; a vCPU is in the
+ * queue of its `processor`, which is in its hard affinity.
  */
-import type { Scheduler } from './scheduler.ts';
+import type { SchedCoreOps, SchedDecision, SchedDomParams, SchedGlobalParams, Scheduler } from './scheduler.ts';
+import { cycleCpu, testCpu } from './affinity.ts';
 import type { Vcpu } from '../vcpu.ts';
+import type { Domain } from '../domain.ts';
+import { EINVAL } from '../../../abi/errno.ts';
 
 export const RR_SLICE_NS = 10_000_000;
 
 export class RoundRobinScheduler implements Scheduler {
   readonly name = 'rr';
+  readonly schedId = -1;
+  private _core!: SchedCoreOps;
   private readonly _queues: Vcpu[][] = [];
   private readonly _queued = new Set<Vcpu>();
 
-  constructor(readonly pcpus: number, readonly sliceLengthNs = RR_SLICE_NS) {
-    for (let i = 0; i < pcpus; i++) this._queues.push([]);
+  constructor(readonly sliceLengthNs = RR_SLICE_NS) {}
+
+  attach(core: SchedCoreOps): void {
+    this._core = core;
+    for (let i = 0; i < core.pcpus; i++) this._queues.push([]);
   }
 
-  insert(_v: Vcpu): void {}
+  insert(v: Vcpu): object {
+    v.processor = this.pickCpu(v);
+    return {};
+  }
 
   remove(v: Vcpu): void {
     this.sleep(v);
@@ -28,39 +41,94 @@ export class RoundRobinScheduler implements Scheduler {
 
   wake(v: Vcpu): void {
     if (this._queued.has(v)) return;
-    this._queue(v).push(v);
+    this._queues[v.processor]!.push(v);
     this._queued.add(v);
+    // An idle pCPU that may run it looks now (its own first, then any other).
+    const n = this._core.pcpus;
+    for (let i = 0; i < n; i++) {
+      const p = (v.processor + i) % n;
+      if (testCpu(p, v.affinity) && this._core.current(p) === null) {
+        this._core.tickle(p);
+        return;
+      }
+    }
   }
 
   sleep(v: Vcpu): void {
+    if (v.running) {
+      this._core.tickle(v.processor);
+      return;
+    }
     if (!this._queued.delete(v)) return;
-    const q = this._queue(v);
+    const q = this._queues[v.processor]!;
     const i = q.indexOf(v);
     if (i >= 0) q.splice(i, 1);
   }
 
-  requeue(v: Vcpu, _yielded: boolean): void {
+  yield(_v: Vcpu): void {}
+
+  pickCpu(v: Vcpu): number {
+    const n = this._core.pcpus;
+    if (testCpu(v.processor, v.affinity) && v.processor < n) return v.processor;
+    const p = cycleCpu(v.processor, v.affinity, n);
+    return p < n ? p : 0;
+  }
+
+  doSchedule(p: number, prev: Vcpu | null, _now: number, out: SchedDecision): void {
+    const q = this._queues[p]!;
     // Round robin: a preempted or yielding vCPU always goes to the back.
-    this.wake(v);
+    if (prev !== null && prev.runnable()) {
+      q.push(prev);
+      this._queued.add(prev);
+    }
+    let next = q.shift() ?? null;
+    if (next === null) next = this._steal(p);
+    if (next !== null) this._queued.delete(next);
+    out.next = next;
+    out.sliceNs = next === null ? Infinity : this.sliceLengthNs;
+    out.migrated = next !== null && next.processor !== p;
   }
 
-  pick(pcpu: number, _now: number): Vcpu | null {
-    const q = this._queues[pcpu]!;
-    const v = q.shift();
-    if (v === undefined) return null;
-    this._queued.delete(v);
-    return v;
+  nextTimer(_p: number): number {
+    return Infinity;
   }
 
-  sliceNs(_v: Vcpu): number {
-    return this.sliceLengthNs;
+  timer(_p: number, _now: number): void {}
+
+  affinityChanged(_v: Vcpu): void {}
+
+  getParams(_d: Domain): SchedDomParams | null {
+    return null;
   }
 
-  hasWaiting(pcpu: number): boolean {
-    return this._queues[pcpu]!.length > 0;
+  setParams(_d: Domain, _weight: number, _cap: number): number {
+    return -EINVAL;
   }
 
-  private _queue(v: Vcpu): Vcpu[] {
-    return this._queues[v.processor % this.pcpus]!;
+  getGlobal(): SchedGlobalParams | null {
+    return null;
+  }
+
+  setGlobal(_p: SchedGlobalParams): number {
+    return -EINVAL;
+  }
+
+  hasPending(): boolean {
+    return false;
+  }
+
+  dump(): string[] {
+    return this._queues.map((q, p) => `CPU${p}: run=${String(this._core.current(p))} queue=[${q.join(' ')}]`);
+  }
+
+  /** An idle pCPU takes the first vCPU of a peer's queue that may run here. */
+  private _steal(p: number): Vcpu | null {
+    const n = this._core.pcpus;
+    for (let i = 1; i < n; i++) {
+      const q = this._queues[(p + i) % n]!;
+      const at = q.findIndex((v) => testCpu(p, v.affinity));
+      if (at >= 0) return q.splice(at, 1)[0]!;
+    }
+    return null;
   }
 }

@@ -125,7 +125,7 @@ export class PvArch {
     assert(d.pv !== null, () => `vCPU of non-PV ${d}`);
     const p = new PvVcpu();
     p.pdptMa = d.pv.pdptFrame * 4096 + v.id * 32;
-    const cpu = new Cpu({ memory: this.xen.mem, clock: this.xen.clock, tlb: this.tlb, fpu: new Fpu(), tscHz: this.xen.time.tscHz });
+    const cpu = new Cpu({ memory: this.xen.mem, clock: this.xen.time.clock, tlb: this.tlb, fpu: new Fpu(), tscHz: this.xen.time.tscHz });
     p.cpu = cpu;
     p.guest = new PvGuestMemory(this.xen.mem, () => (p.guestTable !== 0 ? p.guestTable * 4096 : -1));
     v.pv = p;
