@@ -36,6 +36,7 @@ export class Blkback {
   ioInflight = 0;
   private readonly _vbds = new Map<XenbusDevice, Vbd>();
   private _idle: Array<() => void> = [];
+  private _progress: Array<() => void> = [];
 
   constructor(_env: ChannelEnv, xs: XsHandle, opts: BlkbackOptions = {}) {
     const config: VbdConfig = { ...DEFAULT_VBD_CONFIG, ...opts.config };
@@ -48,6 +49,7 @@ export class Blkback {
         : new GrantCopyIo(_env.xc, _env.pool, _env.acct, pages),
       ioChanged: (d) => {
         this.ioInflight += d;
+        if (d < 0) for (const f of this._progress.splice(0)) f();
         if (this.ioInflight === 0) for (const f of this._idle.splice(0)) f();
       },
       openDisk: (path, ro) => {
@@ -86,6 +88,12 @@ export class Blkback {
   settled(): Promise<void> {
     if (this.ioInflight === 0) return Promise.resolve();
     return new Promise((r) => this._idle.push(r));
+  }
+
+  /** Resolves when the next file operation completes (at once when none is in flight). */
+  progress(): Promise<void> {
+    if (this.ioInflight === 0) return Promise.resolve();
+    return new Promise((r) => this._progress.push(r));
   }
 
   close(): void {
