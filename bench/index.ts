@@ -11,6 +11,8 @@ import { netSuite } from './net.ts';
 import { xenSuite } from './xen.ts';
 import { evtchnSuite } from './evtchn.ts';
 import { gnttabSuite } from './gnttab.ts';
+import { blkSuite } from './blk.ts';
+import { vifSuite } from './vif.ts';
 export interface BenchSuite {
   readonly name: string;
   readonly description: string;
@@ -18,7 +20,7 @@ export interface BenchSuite {
 }
 
 const SUITES: readonly BenchSuite[] = [abiLayoutSuite, cpuMipsSuite, xenstoreSuite, x87Suite, netSuite, xenSuite, evtchnSuite,
-  gnttabSuite];
+  gnttabSuite, blkSuite, vifSuite];
 
 export async function runBenchmarks(names: readonly string[]): Promise<number> {
   const log = (line: string): void => void process.stdout.write(`${line}\n`);

@@ -31,7 +31,13 @@ export class TsNetfront {
   private _pages: SharedPage[] = [];
   private _waiters: Array<() => void> = [];
 
-  constructor(readonly dom: NativeDomU, readonly devid: number, readonly rxBuffers = 64) {
+  /** Called for every received frame (a view valid during the call); default: kept in `received`. */
+  onFrame: ((frame: Uint8Array) => void) | null = null;
+  /** Called for every tx response (id, status) besides the bookkeeping. */
+  onTxDone: ((id: number, status: number) => void) | null = null;
+  private readonly _flip = new Map<number, { ref: number; gfn: number }>();
+
+  constructor(readonly dom: NativeDomU, readonly devid: number, readonly rxBuffers = 64, readonly rxMode: 'copy' | 'flip' = 'copy') {
     this.fe = `/local/domain/${dom.domid}/device/vif/${devid}`;
   }
 
@@ -84,7 +90,7 @@ export class TsNetfront {
       xs.write(`${this.fe}/tx-ring-ref`, String(txp.ref), tx);
       xs.write(`${this.fe}/rx-ring-ref`, String(rxp.ref), tx);
       xs.write(`${this.fe}/event-channel`, String(this.port), tx);
-      xs.write(`${this.fe}/request-rx-copy`, '1', tx);
+      xs.write(`${this.fe}/request-rx-copy`, this.rxMode === 'copy' ? '1' : '0', tx);
       xs.write(`${this.fe}/feature-rx-notify`, '1', tx);
       xs.write(`${this.fe}/state`, '4', tx);
       if (xs.transactionEnd(tx, true)) break;
@@ -99,6 +105,14 @@ export class TsNetfront {
     const b = new Uint8Array(8);
     const v = new DataView(b.buffer);
     v.setUint16(0, id, true);
+    if (this.rxMode === 'flip') {
+      // Give a page back to Xen behind an accept-transfer grant: the frame arrives there.
+      const t = this.dom.gnt.acceptTransfer(this.backId);
+      this._flip.set(id, t);
+      v.setUint32(4, t.ref, true);
+      this.rx!.put(b); // SAFETY: connected
+      return;
+    }
     if (this.badRxRefs > 0) {
       this.badRxRefs--;
       v.setUint32(4, 4000 + id, true);
@@ -154,6 +168,7 @@ export class TsNetfront {
       const id = r.getUint16(0, true);
       this.txResponses++;
       this.txStatus.set(id, r.getInt16(2, true));
+      this.onTxDone?.(id, r.getInt16(2, true));
       const gs = this._txGrants.get(id);
       if (gs !== undefined) {
         this._txGrants.delete(id);
@@ -165,19 +180,36 @@ export class TsNetfront {
       const r = new DataView(rx.take(8).buffer);
       const id = r.getUint16(0, true), off = r.getUint16(2, true), status = r.getInt16(6, true);
       if (status < 0) this.rxErrors++;
+      const t = this._flip.get(id);
+      if (t !== undefined) {
+        this._flip.delete(id);
+        if (status > 0 && this.dom.gnt.transferred(t.ref)) {
+          const view = this.dom.xc.port.view(t.gfn * 4096 + off, status);
+          if (view !== null) this._deliver(view);
+        }
+        this.dom.gnt.endTransfer(t.ref, t.gfn);
+        this._postRx(id);
+        reposted = true;
+        continue;
+      }
       const g = this._rxBufs.get(id);
       if (g === undefined) {
         this._postRx(id);
         reposted = true;
         continue;
       }
-      if (status > 0) this.received.push(g.bytes.slice(off, off + status));
+      if (status > 0) this._deliver(g.bytes.subarray(off, off + status));
       this._rxBufs.delete(id);
       if (!this.dom.gnt.end(g.ref)) this.leakedGrants++;
       this._postRx(id);
       reposted = true;
     }
     if (reposted && rx.push()) this.dom.evtchn.notify(this.port);
+  }
+
+  private _deliver(frame: Uint8Array): void {
+    if (this.onFrame !== null) this.onFrame(frame);
+    else this.received.push(frame.slice());
   }
 
   /** Release every grant and the port (after the backend let go, or before destroying). */

@@ -97,6 +97,19 @@ describe('hostile block frontends', () => {
     expectClean(io);
   });
 
+  it('indirect requests at the limit work (64 segments), one more is refused', async () => {
+    const io = new IoHost();
+    const { dom, f } = await blkDomain(io, 'indirect', image(8));
+    const data = new Uint8Array(64 * 4096).map((_, i) => (i * 7) & 0xff);
+    expect(await io.until(f.indirect(BLKIF_OP_WRITE, 512, 512, data))).toBe(0);
+    expect(await io.until(f.indirect(BLKIF_OP_READ, 512, 512))).toEqual(data);
+    expect(await io.until(f.indirect(BLKIF_OP_READ, 512, 520))).toBe(-1);
+    expect(f.leakedGrants).toBe(0);
+    await io.until(f.close());
+    dom.destroy();
+    expectClean(io);
+  });
+
   it('a producer index far ahead disconnects that device with the reason; another domain is served on', async () => {
     const io = new IoHost();
     const a = await blkDomain(io, 'runaway');

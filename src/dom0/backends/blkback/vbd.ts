@@ -79,7 +79,8 @@ class Slot {
 
   constructor(maxSegs: number, readonly epoch: number) {
     this.req = new BlkRequest(maxSegs);
-    this.pages = new Int32Array(Math.max(maxSegs, 8));
+    // Data pages, then up to BLKIF_MAX_INDIRECT_PAGES_PER_REQUEST descriptor pages.
+    this.pages = new Int32Array(maxSegs + 8);
   }
 }
 
