@@ -46,6 +46,7 @@ function expectPattern(path: string, start: number, count: number, seed: number)
 
 /** After teardown: nothing held by the backends, nothing left in xenstore, memory audit clean. */
 function expectNoLeaks(io: IoHost): void {
+  expect(io.drivers.errors).toEqual([]);
   expect(io.drivers.counts()).toMatchObject({ devices: 0, grantMappings: 0, ports: 0 });
   expect(io.xs.tryRead('/local/domain/0/backend')).toBeUndefined();
   expect(io.xs.tryRead('/local/domain/0/error')).toBeUndefined();

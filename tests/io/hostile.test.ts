@@ -41,6 +41,7 @@ async function blkDomain(io: IoHost, name: string, img = image()): Promise<{ dom
 }
 
 function expectClean(io: IoHost): void {
+  expect(io.drivers.errors).toEqual([]);
   expect(io.drivers.counts()).toMatchObject({ devices: 0, grantMappings: 0, ports: 0 });
   expect(auditMemory(io.host.xen)).toEqual([]);
 }

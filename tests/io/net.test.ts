@@ -18,6 +18,7 @@ beforeAll(() => {
 });
 
 function expectNoLeaks(io: IoHost): void {
+  expect(io.drivers.errors).toEqual([]);
   expect(io.drivers.counts()).toMatchObject({ devices: 0, grantMappings: 0, ports: 0 });
   expect(io.xs.tryRead('/local/domain/0/backend')).toBeUndefined();
   expect(io.net?.bridge.ports.filter((p) => p.name.startsWith("vif"))).toEqual([]);

@@ -55,6 +55,8 @@ export interface SplitDriversOptions {
   readonly xs: XsHandle;
   readonly clock?: Clock;
   readonly blk?: BlkbackOptions;
+  /** Where internal errors of a device are reported (besides `errors`). */
+  readonly log?: (line: string) => void;
   /** Network backend on this bridge (no vifs without one). */
   readonly net?: Omit<NetbackOptions, 'events' | 'router'>;
 }
@@ -81,6 +83,8 @@ export class SplitDrivers {
   readonly router: WatchRouter;
   readonly blkback: Blkback;
   readonly netback: Netback | null;
+  /** Internal errors caught at device boundaries (each stopped only its device). */
+  readonly errors: string[] = [];
   private readonly _drivers = new Map<DeviceType, BackendDriver>();
   private readonly _waiters = new Map<string, Waiter>();
   private _closed = false;
@@ -96,6 +100,11 @@ export class SplitDrivers {
     };
     this.router = new WatchRouter(opts.xs);
     const events: XenbusDeviceEvents = {
+      onError: (dev, e) => {
+        const line = `${dev.type} ${dev.devid} of domain ${dev.frontId}: ${e instanceof Error ? e.stack ?? e.message : String(e)}`;
+        this.errors.push(line);
+        opts.log?.(line);
+      },
       onState: (dev, state) => this._onState(dev, state),
       onRemoved: (dev) => this._onRemoved(dev),
     };

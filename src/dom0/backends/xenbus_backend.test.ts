@@ -219,6 +219,46 @@ describe('XenbusBackend', () => {
     expect(xs.read('/local/domain/0/backend/vbd/5/51728/state')).toBe('4');
   });
 
+  it('a handler bug stops only its device: reported, Closing; the bus and other devices go on', async () => {
+    const errors: string[] = [];
+    const d = new XenStored();
+    const xs = new XsLocalHandle(d);
+    xs.write('/local/domain/5', '');
+    const fe = new XsLocalHandle(d, asDomId(5), false);
+    const bus = new XenbusBackend(xs, 0, {
+      type: 'vbd',
+      create: (dev): BackendDeviceHandler => ({
+        hotplug: () => undefined,
+        features: () => ({}),
+        connect: () => {
+          if (dev.devid === 1) throw new TypeError('oops');
+          return {};
+        },
+        disconnect: () => undefined,
+        destroy: () => undefined,
+      }),
+    }, { onError: (_dev, e) => errors.push(String(e)) });
+    bus.start();
+    const spec: DeviceSpec = { front: asDomId(5), back: asDomId(0), type: 'vbd', devid: 1 };
+    createDevice(xs, spec);
+    createDevice(xs, { ...spec, devid: 2 });
+    await settle();
+    fe.write('/local/domain/5/device/vbd/1/state', '4');
+    fe.write('/local/domain/5/device/vbd/2/state', '4');
+    await settle();
+    expect(errors).toEqual(['TypeError: oops']);
+    expect(xs.read('/local/domain/0/backend/vbd/5/1/state')).toBe('5');
+    expect(xs.read('/local/domain/0/error/backend/vbd/5/1/error')).toBe('5 oops');
+    expect(xs.read('/local/domain/0/backend/vbd/5/2/state')).toBe('4');
+    // guard(): what an event handler throws lands the same way.
+    const dev2 = bus.device(5, 2)!; // SAFETY: created above
+    dev2.guard(() => {
+      throw new RangeError('in an event handler');
+    });
+    expect(errors.at(-1)).toBe('RangeError: in an event handler');
+    expect(xs.read('/local/domain/0/backend/vbd/5/2/state')).toBe('5');
+  });
+
   it('refuses a backend directory whose frontend path names another domain', async () => {
     const { xs, calls } = setup();
     xs.write(`${BE}/frontend`, '/local/domain/7/device/vbd/51712');

@@ -53,7 +53,17 @@ export interface BackendDriverOps {
   create(dev: XenbusDevice): BackendDeviceHandler;
 }
 
+/** A bug of ours caught at a device boundary (reported through onError, device stopped). */
+export class InternalError extends Error {
+  override name = 'InternalError';
+  constructor(override readonly cause: unknown) {
+    super(`internal error: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
 export interface XenbusDeviceEvents {
+  /** Something threw that is not the frontend's doing (a bug, a failing host call). */
+  onError?(dev: XenbusDevice, e: unknown): void;
   /** The backend wrote `state` (after the keys that go with it). */
   onState?(dev: XenbusDevice, state: number): void;
   /** The device was forgotten (directory gone or removed after unplug). */
@@ -135,6 +145,10 @@ export class XenbusDevice {
 
   /** Look at both ends and act until nothing is left to do. */
   reconcile(): void {
+    this.guard(() => this._reconcile());
+  }
+
+  private _reconcile(): void {
     if (this.removed) return;
     if (this._busy) {
       this._again = true;
@@ -224,6 +238,40 @@ export class XenbusDevice {
     this._fatal(new DeviceError(why, 71));
   }
 
+  /**
+   * Run `fn` (an event handler, an I/O completion, a bridge delivery of this device's
+   * handler) so that whatever it throws stops this device only: reported, disconnected,
+   * Closing. Returns undefined if it threw.
+   */
+  guard<T>(fn: () => T): T | undefined {
+    try {
+      return fn();
+    } catch (e) {
+      this.fail(e);
+      return undefined;
+    }
+  }
+
+  /** What guard() does with what it caught (for hot paths that catch inline, without a closure). */
+  fail(e: unknown): void {
+    {
+      if (this.removed) return;
+      try {
+        if (this._connected) {
+          this._connected = false;
+          try {
+            this.handler?.disconnect();
+          } catch (e2) {
+            this.bus.events.onError?.(this, e2);
+          }
+        }
+        this._fatal(e instanceof DeviceError ? e : new InternalError(e));
+      } catch (e3) {
+        this.bus.events.onError?.(this, e3);
+      }
+    }
+  }
+
   /** Disconnect and forget, whatever the frontend does (domain destruction, forced unplug). */
   forceRemove(): void {
     if (this.removed) return;
@@ -247,12 +295,16 @@ export class XenbusDevice {
     this.handler?.destroy();
   }
 
-  /** xenbus_dev_fatal: record the error, go Closing. */
+  /**
+   * xenbus_dev_fatal: record the error, go Closing. Anything a handler throws lands here:
+   * a DeviceError (the frontend's fault), a failed xenstore request, no resources left, or
+   * a bug of ours — which is reported (events.onError) but still only stops this device,
+   * never the backend domain or the host.
+   */
   private _fatal(e: unknown): void {
     const err = e instanceof DeviceError ? e : null;
-    if (err === null && !(e instanceof Error)) throw e;
-    if (err === null && xsErrorCode(e) === undefined) throw e; // a bug of ours, not the frontend's
-    this.error = (e as Error).message; // SAFETY: an Error (checked above)
+    if (err === null && xsErrorCode(e) === undefined) this.bus.events.onError?.(this, e instanceof InternalError ? e.cause : e);
+    this.error = e instanceof Error ? e.message : String(e);
     try {
       this.xs.write(`${this._errorPath()}/error`, `${err?.errno ?? 5} ${this.error}`);
     } catch (we) {

@@ -68,6 +68,7 @@ export class Blkback {
       },
     }, {
       onState: opts.events?.onState,
+      onError: opts.events?.onError,
       onRemoved: (dev) => {
         this._vbds.delete(dev);
         opts.events?.onRemoved?.(dev);

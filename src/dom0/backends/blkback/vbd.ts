@@ -119,6 +119,23 @@ export class Vbd implements BackendDeviceHandler {
   /** Set when the ring broke the protocol; the device is then closed. */
   private _fault: string | null = null;
 
+  /** Entry points from events and microtasks: a throw stops this device only (made once: no closure per event). */
+  private readonly _guardedKick = (): void => {
+    try {
+      this._kick();
+    } catch (e) {
+      this.dev.fail(e);
+    }
+  };
+
+  private readonly _guardedFlush = (): void => {
+    try {
+      this._flushCompletions();
+    } catch (e) {
+      this.dev.fail(e);
+    }
+  };
+
   constructor(private readonly _env: VbdEnv, readonly dev: XenbusDevice) {
     const c = _env.config;
     this._io = _env.makeSegmentIo(c.arenaPages);
@@ -185,7 +202,7 @@ export class Vbd implements BackendDeviceHandler {
     const nrEnts = __RING_SIZE(bytes, L.entrySize);
     this._layout = L;
     this._gen++;
-    const channel = DeviceChannel.open(this._env, this.dev.frontId, refs, port, () => this._kick());
+    const channel = DeviceChannel.open(this._env, this.dev.frontId, refs, port, this._guardedKick);
     this._channel = channel;
     this._ring = new BackRing(this._env.xc.port, channel.gpa, nrEnts, L.entrySize);
     this._fault = null;
@@ -206,7 +223,7 @@ export class Vbd implements BackendDeviceHandler {
     const devtype = this.dev.readBack('device-type');
     const info = (disk.readonly ? VDISK_READONLY : 0) | (devtype === 'cdrom' ? VDISK_CDROM : 0);
     // Requests may already be waiting (the frontend queued before we connected).
-    queueMicrotask(() => this._kick());
+    queueMicrotask(this._guardedKick);
     return {
       sectors: String(disk.sectors), info: String(info), 'sector-size': String(SECTOR),
       'physical-sector-size': String(SECTOR),
@@ -483,7 +500,7 @@ export class Vbd implements BackendDeviceHandler {
       this._env.ioChanged(-1);
       this._complete(s, err === null ? BLKIF_RSP_OKAY : BLKIF_RSP_ERROR);
     };
-    disk.flush((err) => {
+    disk.flush((err) => this.dev.guard(() => {
       if (err !== null || r.nsegs === 0) {
         finish(err);
         return;
@@ -509,7 +526,7 @@ export class Vbd implements BackendDeviceHandler {
         if (werr !== null) finish(werr);
         else disk.flush(finish);
       });
-    });
+    }));
   }
 
   /** A request is finished (status known; read data still in its slots). */
@@ -518,7 +535,7 @@ export class Vbd implements BackendDeviceHandler {
     this._done.push(s);
     if (!this._flushQueued) {
       this._flushQueued = true;
-      queueMicrotask(() => this._flushCompletions());
+      queueMicrotask(this._guardedFlush);
     }
   }
 

@@ -41,6 +41,7 @@ export class Netback {
       },
     }, {
       onState: opts.events?.onState,
+      onError: opts.events?.onError,
       onRemoved: (dev) => {
         this._vifs.delete(dev);
         opts.events?.onRemoved?.(dev);

@@ -106,6 +106,24 @@ export class Vif implements BackendDeviceHandler, BridgePort {
   private readonly _repop: number[] = [];
   private readonly _txSource: TxSlotSource;
 
+  /** Entry points from events and microtasks: a throw stops this vif only (made once: no closure per event). */
+  private readonly _guardedEvent = (): void => {
+    try {
+      this._onEvent();
+    } catch (e) {
+      this.dev.fail(e);
+    }
+  };
+
+  private readonly _guardedRx = (): void => {
+    this._rxScheduled = false;
+    try {
+      this._flushRx();
+    } catch (e) {
+      this.dev.fail(e);
+    }
+  };
+
   constructor(private readonly _env: NetbackEnv, readonly dev: XenbusDevice) {
     this.name = `vif${dev.frontId}.${dev.devid}`;
     const round = _env.config.txRoundSlots;
@@ -185,12 +203,12 @@ export class Vif implements BackendDeviceHandler, BridgePort {
     if (copyText !== undefined && !/^[01]$/.test(copyText.trim())) throw new DeviceError(`bad request-rx-copy ${JSON.stringify(copyText)}`);
     if (!wantCopy && !this._env.config.rxFlip) throw new DeviceError('the frontend asks for rx-flip, which is not offered');
     this.rxMode = wantCopy ? 'copy' : 'flip';
-    const ch = DeviceChannel.open(this._env, this.dev.frontId, [txRef, rxRef], port, () => this._onEvent());
+    const ch = DeviceChannel.open(this._env, this.dev.frontId, [txRef, rxRef], port, this._guardedEvent);
     this._channel = ch;
     this._tx = new BackRing(this._env.xc.port, ch.gpa, __RING_SIZE(PAGE, TX_ENTRY), TX_ENTRY);
     this._rx = new BackRing(this._env.xc.port, ch.gpa + PAGE, __RING_SIZE(PAGE, RX_ENTRY), RX_ENTRY);
     this.fault = null;
-    queueMicrotask(() => this._onEvent());
+    queueMicrotask(this._guardedEvent);
     return {};
   }
 
@@ -377,6 +395,14 @@ export class Vif implements BackendDeviceHandler, BridgePort {
 
   /** A frame from the bridge (read-only view, valid during the call). */
   deliver(frame: Uint8Array): void {
+    try {
+      this._deliver(frame);
+    } catch (e) {
+      this.dev.fail(e);
+    }
+  }
+
+  private _deliver(frame: Uint8Array): void {
     if (this._channel === null || frame.length > PAGE || this._nStageFree === 0) {
       this.counters.rxDropped++;
       return;
@@ -391,10 +417,7 @@ export class Vif implements BackendDeviceHandler, BridgePort {
     this._qCount++;
     if (!this._rxScheduled) {
       this._rxScheduled = true;
-      queueMicrotask(() => {
-        this._rxScheduled = false;
-        this._flushRx();
-      });
+      queueMicrotask(this._guardedRx);
     }
   }
 
