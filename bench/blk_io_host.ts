@@ -96,13 +96,14 @@ export class IoHost {
       'on_crash="destroy"', 'on_reboot="destroy"'];
     if (spec.extra !== undefined) lines.push(`extra="${spec.extra.replace(/"/g, '\\"')}"`);
     const cfg = pvConfig(parseXlConfig(lines.join('\n'), spec.name));
-    let g!: IoGuest;
+    const out = { g: null as IoGuest | null }; // SAFETY: set right after createPv, before the guest runs
     const guest = h.toolstack.createPv(cfg, readFileSync(MINIOS_ELF), {
-      paused: true, sink: (b) => { g.text += Buffer.from(b).toString('latin1'); },
+      paused: true, sink: (b) => { if (out.g !== null) out.g.text += Buffer.from(b).toString('latin1'); },
     });
     const id = guest.domid;
     const uuid = `00000000-0000-4000-8000-${id.toString(16).padStart(12, '0')}`;
-    g = new IoGuest(spec, guest, uuid);
+    const g = new IoGuest(spec, guest, uuid);
+    out.g = g;
     const b = guest.built;
     createDomainTree(this.xs, {
       domid: asDomId(id), name: spec.name, uuid, memoryKiB: (spec.memoryMiB ?? 32) * 1024, vcpus: spec.vcpus ?? 1,

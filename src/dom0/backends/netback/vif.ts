@@ -141,12 +141,11 @@ export class Vif implements BackendDeviceHandler, BridgePort {
     this._qLen = new Uint16Array(n);
     this._rxCopy = new CopyBatch(_env.xc, _env.pool, _env.acct, 256);
     this._rxFlip = new TransferBatch(_env.xc, _env.pool, _env.acct, 256);
-    const self = this;
     this._txSource = {
-      available: () => self._txAvail,
+      available: () => this._txAvail,
       take: (dst) => {
-        self._txAvail--;
-        return self._tx !== null && self._tx.take(dst);
+        this._txAvail--;
+        return this._tx !== null && this._tx.take(dst);
       },
     };
   }
