@@ -161,8 +161,21 @@ export class Xen {
       preempt: (v) => this.pv.preempt(v),
     });
     const pv = this.pv;
+    const sysClock = this.sysClock;
+    // With host time a turn's budget is converted at the measured emulation speed, so a
+    // 100 us turn takes about 100 us (slices, ticks and cap budgets stay close to real time).
+    let hostInsnPerNs = 1 / this.nsPerInstruction;
     this.loop = new RunLoop(this.sched, this.sysClock, this.timers, {
-      runVcpu: (v, ns) => pv.runVcpu(v, Math.max(1, Math.ceil(ns / this.nsPerInstruction))),
+      runVcpu: (v, ns) => {
+        if (sysClock.virtual) {
+          pv.runVcpu(v, Math.max(1, Math.ceil(ns / this.nsPerInstruction)));
+          return;
+        }
+        const i0 = pv.instructions, t0 = sysClock.now();
+        pv.runVcpu(v, Math.max(1, Math.ceil(ns * hostInsnPerNs)));
+        const di = pv.instructions - i0, dt = sysClock.now() - t0;
+        if (dt > 20_000 && di > 1000) hostInsnPerNs = 0.8 * hostInsnPerNs + 0.2 * (di / dt);
+      },
       nativeDeadline: () => {
         // A drain that re-kicked a vCPU it had already taken can leave a stale deadline.
         if (pv.nativePending.size === 0) pv.nativeDeadline = Infinity;

@@ -20,6 +20,10 @@
  * consuming CPU, so it starts its credit accounting as at a tick (a capped unit's short
  * runs would otherwise slip between the ticks and never earn credits).
  *
+ * A run can overshoot its grant (the last block of guest instructions; with host time, a
+ * pause between the host's slices while the vCPU stays on its pCPU): the overshoot is a
+ * debt the domain's next budgets repay, so the average stays at the cap.
+ *
  * Invariants: a unit holds a grant only while running; `dom.capBudgetNs` >= 0 is what is
  * left of the period ending at `dom.capPeriodEnd` (periods are aligned to multiples of
  * their length, and a new length applies from the next boundary); a unit is in `parked`
@@ -45,7 +49,10 @@ export class CreditCaps {
     const dom = u.dom!; // SAFETY: only non-idle units are capped
     if (now >= dom.capPeriodEnd) {
       dom.capPeriodEnd = (Math.floor(now / this.periodNs) + 1) * this.periodNs;
-      dom.capBudgetNs = Math.floor((dom.cap * this.periodNs) / 100);
+      // A run that overshot its grant (a block of instructions, a host-time gap) is repaid.
+      const b = Math.floor((dom.cap * this.periodNs) / 100) - dom.capDebtNs;
+      dom.capBudgetNs = Math.max(0, b);
+      dom.capDebtNs = Math.max(0, -b);
     }
   }
 
@@ -85,9 +92,10 @@ export class CreditCaps {
   /** `u` stops running at `now`: give back the unused part of its grant (same period only). */
   settle(u: CreditUnit, now: number): void {
     const dom = u.dom!; // SAFETY: callers pass non-idle units
-    if (u.capGrant !== Infinity && u.capPeriodEnd === dom.capPeriodEnd) {
+    if (u.capGrant !== Infinity) {
       const unused = Math.floor(u.capGrant - (now - u.capStart));
-      if (unused > 0) dom.capBudgetNs += unused;
+      if (unused < 0) dom.capDebtNs -= unused;
+      else if (u.capPeriodEnd === dom.capPeriodEnd) dom.capBudgetNs += unused;
     }
     u.capGrant = 0;
   }

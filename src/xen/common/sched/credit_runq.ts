@@ -72,6 +72,8 @@ export class CreditDom {
   /** Cap budget (credit_cap.ts): ns left in the period that ends at `capPeriodEnd`. */
   capBudgetNs = 0;
   capPeriodEnd = 0;
+  /** Overshoot of past grants, taken from the next budgets. */
+  capDebtNs = 0;
 
   constructor(readonly d: Domain) {}
 }
