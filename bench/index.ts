@@ -13,6 +13,7 @@ import { evtchnSuite } from './evtchn.ts';
 import { gnttabSuite } from './gnttab.ts';
 import { blkSuite } from './blk.ts';
 import { vifSuite } from './vif.ts';
+import { schedSuite } from './sched.ts';
 export interface BenchSuite {
   readonly name: string;
   readonly description: string;
@@ -20,7 +21,7 @@ export interface BenchSuite {
 }
 
 const SUITES: readonly BenchSuite[] = [abiLayoutSuite, cpuMipsSuite, xenstoreSuite, x87Suite, netSuite, xenSuite, evtchnSuite,
-  gnttabSuite, blkSuite, vifSuite];
+  gnttabSuite, blkSuite, vifSuite, schedSuite];
 
 export async function runBenchmarks(names: readonly string[]): Promise<number> {
   const log = (line: string): void => void process.stdout.write(`${line}\n`);

@@ -41,17 +41,20 @@ export class RoundRobinScheduler implements Scheduler {
 
   wake(v: Vcpu): void {
     if (this._queued.has(v)) return;
-    this._queues[v.processor]!.push(v);
-    this._queued.add(v);
-    // An idle pCPU that may run it looks now (its own first, then any other).
+    // Prefer a pCPU with nothing to do (its own first), and make it look.
     const n = this._core.pcpus;
+    let target = v.processor;
     for (let i = 0; i < n; i++) {
       const p = (v.processor + i) % n;
-      if (testCpu(p, v.affinity) && this._core.current(p) === null) {
-        this._core.tickle(p);
-        return;
+      if (testCpu(p, v.affinity) && this._core.current(p) === null && this._queues[p]!.length === 0) {
+        target = p;
+        break;
       }
     }
+    v.processor = target;
+    this._queues[target]!.push(v);
+    this._queued.add(v);
+    if (this._core.current(target) === null) this._core.tickle(target);
   }
 
   sleep(v: Vcpu): void {
