@@ -38,7 +38,7 @@ interface Pattern {
   readonly depth: number;
 }
 
-const PATTERNS: readonly Pattern[] = [
+export const PATTERNS: readonly Pattern[] = [
   { name: '4K randread ', write: false, kib: 4, random: true, depth: 32 },
   { name: '4K randwrite', write: true, kib: 4, random: true, depth: 32 },
   { name: 'seq read 256K', write: false, kib: 256, random: false, depth: 4 },
@@ -71,7 +71,7 @@ function fmt(p: Pattern, r: Result): string {
 }
 
 /** Host direct: FileDisk readv/writev at the same offsets and depth. */
-async function hostDirect(img: string, p: Pattern): Promise<Result> {
+export async function hostDirect(img: string, p: Pattern): Promise<Result> {
   const disk = await FileDisk.open(img);
   const next = offsets(p);
   const bufs = Array.from({ length: p.depth }, () => new Uint8Array(p.kib * 1024).fill(7));
@@ -104,7 +104,7 @@ async function hostDirect(img: string, p: Pattern): Promise<Result> {
 }
 
 /** Through blkback, from a TypeScript frontend, grants made once per in-flight slot. */
-async function viaBlkback(img: string, p: Pattern, segmentIo: 'copy' | 'map'): Promise<Result> {
+export async function viaBlkback(img: string, p: Pattern, segmentIo: 'copy' | 'map'): Promise<Result> {
   const io = new IoHost({}, { blk: { config: { segmentIo } } });
   const dom = new NativeDomU(io, `bench-${segmentIo}`, 4096, 8);
   io.drivers.attachVbd(dom.domid, { target: img, vdev: 'xvda' });
