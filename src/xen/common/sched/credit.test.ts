@@ -144,8 +144,9 @@ describe('credit: wake-up latency', () => {
     io.start(sim, d.vcpus[0]!);
     const credit = sim.policy as CreditScheduler;
     let boostedSeen = false;
+    const iov = d.vcpus[0]!;
     sim.onSwitch = (_prev, next) => {
-      if (next === d.vcpus[0]) boostedSeen ||= credit.unitInfo(next).pri === CSCHED_PRI_TS_BOOST;
+      if (next === iov) boostedSeen ||= credit.unitInfo(iov).pri === CSCHED_PRI_TS_BOOST;
     };
     sim.run(1 * S);
     expect(boostedSeen).toBe(true);
