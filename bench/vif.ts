@@ -80,7 +80,7 @@ async function loopbackThroughput(): Promise<{ mbit: number; rttUs: number }> {
   return { mbit, rttUs };
 }
 
-async function vifToVif(mode: 'copy' | 'flip'): Promise<{ mbit: number; rttUs: number; drops: number }> {
+export async function vifToVif(mode: 'copy' | 'flip'): Promise<{ mbit: number; rttUs: number; drops: number }> {
   const io = await IoHost.withNet();
   const da = new NativeDomU(io, `vif-a-${mode}`, 2048, 4), db = new NativeDomU(io, `vif-b-${mode}`, 2048, 4);
   io.drivers.attachVif(da.domid, { mac: MAC_A.map((b) => b.toString(16).padStart(2, '0')).join(':'), devid: 0 });

@@ -6,6 +6,9 @@
  * array on its stack. Elements are written straight into the buffer by add(); submit()
  * issues one grant_table_op for all of them and reads the OUT fields back.
  *
+ * A batch of one page (the default capacities) is built directly in that frame through a
+ * zero-copy view, so submit() copies nothing; larger ones are copied in and out.
+ *
  * Invariants:
  * - A batch holds at most `capacity` elements; add() returns -1 when full (submit, then
  *   go on). submit() leaves the elements and their OUT fields readable until reset().
@@ -50,6 +53,8 @@ abstract class GrantBatch {
   protected readonly v: DataView;
   private readonly _gpa: number;
   private readonly _base: number;
+  /** The array lives in our frame itself (a one-page batch): no copy in or out. */
+  private readonly _direct: boolean;
 
   constructor(protected readonly xc: Xc, private readonly _pool: FramePool, private readonly _cmd: number,
     protected readonly size: number, capacity: number) {
@@ -57,8 +62,10 @@ abstract class GrantBatch {
     const pages = Math.ceil((capacity * size) / PAGE);
     this._base = _pool.ram(pages);
     this._gpa = this._base * PAGE;
-    this.bytes = new Uint8Array(capacity * size);
-    this.v = new DataView(this.bytes.buffer);
+    const view = pages === 1 ? xc.port.view(this._gpa, capacity * size, true) : null;
+    this._direct = view !== null;
+    this.bytes = view ?? new Uint8Array(capacity * size);
+    this.v = new DataView(this.bytes.buffer, this.bytes.byteOffset, capacity * size);
   }
 
   get full(): boolean {
@@ -75,6 +82,10 @@ abstract class GrantBatch {
     if (n === 0) return 0;
     const len = n * this.size;
     const port = this.xc.port;
+    if (this._direct) {
+      port.written(this._gpa, len);
+      return port.hypercall(__HYPERVISOR_grant_table_op, this._cmd, this._gpa, n);
+    }
     if (!port.write(this._gpa, this.bytes, len)) return -14;
     const rc = port.hypercall(__HYPERVISOR_grant_table_op, this._cmd, this._gpa, n);
     port.read(this._gpa, this.bytes, len);
@@ -89,7 +100,7 @@ abstract class GrantBatch {
 
 /** GNTTABOP_map_grant_ref with GNTMAP_host_map into the caller's pseudo-physical space. */
 export class MapBatch extends GrantBatch {
-  constructor(xc: Xc, pool: FramePool, private readonly _acct: GrantAccounting, capacity = 256) {
+  constructor(xc: Xc, pool: FramePool, private readonly _acct: GrantAccounting, capacity = 128) {
     super(xc, pool, GNTTABOP_map_grant_ref, SIZEOF_GNTTAB_MAP_GRANT_REF, capacity);
   }
 
@@ -135,7 +146,7 @@ export class MapBatch extends GrantBatch {
 
 /** GNTTABOP_unmap_grant_ref of host mappings. */
 export class UnmapBatch extends GrantBatch {
-  constructor(xc: Xc, pool: FramePool, private readonly _acct: GrantAccounting, capacity = 256) {
+  constructor(xc: Xc, pool: FramePool, private readonly _acct: GrantAccounting, capacity = 170) {
     super(xc, pool, GNTTABOP_unmap_grant_ref, SIZEOF_GNTTAB_UNMAP_GRANT_REF, capacity);
   }
 
@@ -170,7 +181,7 @@ export class UnmapBatch extends GrantBatch {
 
 /** GNTTABOP_copy between a frontend's grant and a frame of the caller (either way). */
 export class CopyBatch extends GrantBatch {
-  constructor(xc: Xc, pool: FramePool, private readonly _acct: GrantAccounting, capacity = 512) {
+  constructor(xc: Xc, pool: FramePool, private readonly _acct: GrantAccounting, capacity = 170) {
     super(xc, pool, GNTTABOP_copy, SIZEOF_GNTTAB_COPY, capacity);
   }
 

@@ -89,7 +89,7 @@ export class GrantCopyIo implements SegmentIo {
 
   constructor(private readonly _xc: Xc, private readonly _pool: FramePool, acct: GrantAccounting, pages: number) {
     this._base = _pool.ram(pages);
-    this._copy = new CopyBatch(_xc, _pool, acct, Math.max(16, Math.min(pages, 512)));
+    this._copy = new CopyBatch(_xc, _pool, acct);
     for (let p = 0; p < pages; p++) {
       const v = _xc.port.view((this._base + p) * PAGE, PAGE, true);
       if (v === null) throw new Error(`blkback: own frame ${this._base + p} has no view`);
@@ -159,9 +159,8 @@ export class GrantMapIo implements SegmentIo {
 
   constructor(private readonly _xc: Xc, private readonly _pool: FramePool, acct: GrantAccounting, pages: number) {
     this._base = _pool.slots(pages);
-    const cap = Math.max(16, Math.min(pages, 512));
-    this._map = new MapBatch(_xc, _pool, acct, cap);
-    this._unmap = new UnmapBatch(_xc, _pool, acct, cap);
+    this._map = new MapBatch(_xc, _pool, acct);
+    this._unmap = new UnmapBatch(_xc, _pool, acct);
     this._handle = new Int32Array(pages).fill(-1);
     this._views = new Array<Uint8Array | null>(pages).fill(null);
   }

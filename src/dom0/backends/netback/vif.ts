@@ -139,8 +139,8 @@ export class Vif implements BackendDeviceHandler, BridgePort {
     this._nStageFree = n;
     this._qPage = new Int32Array(n);
     this._qLen = new Uint16Array(n);
-    this._rxCopy = new CopyBatch(_env.xc, _env.pool, _env.acct, 256);
-    this._rxFlip = new TransferBatch(_env.xc, _env.pool, _env.acct, 256);
+    this._rxCopy = new CopyBatch(_env.xc, _env.pool, _env.acct);
+    this._rxFlip = new TransferBatch(_env.xc, _env.pool, _env.acct);
     this._txSource = {
       available: () => this._txAvail,
       take: (dst) => {
@@ -433,7 +433,7 @@ export class Vif implements BackendDeviceHandler, BridgePort {
     for (let guard = 0; guard < 64 && this._qCount > 0; guard++) {
       const ring = this._rx;
       if (ring === null) return;
-      let n = Math.min(this._qCount, ring.unconsumed(), 256);
+      let n = Math.min(this._qCount, ring.unconsumed(), this._rxCopy.capacity);
       if (ring.overflow) {
         this._fault('rx request producer beyond the ring (or ring unreadable)');
         return;
@@ -441,7 +441,7 @@ export class Vif implements BackendDeviceHandler, BridgePort {
       if (n === 0) {
         // No buffers: ask for an event when the next one is posted, then look again.
         ring.requestEventAt((ring.reqCons + 1) | 0);
-        n = Math.min(this._qCount, ring.unconsumed(), 256);
+        n = Math.min(this._qCount, ring.unconsumed(), this._rxCopy.capacity);
         if (n === 0) return;
       }
       this._rxBatch(ring, n);
