@@ -25,6 +25,7 @@ import { deviceMethods } from './daemon_devices.ts';
 import { saveRestoreMethods } from './daemon_saverestore.ts';
 import { packageVersion } from './version.ts';
 import { ensureXenstored } from './xenstore_wiring.ts';
+import { closeDrivers, ensureDrivers, ensureDriversWithNet } from './devices_wiring.ts';
 
 export interface DaemonOptions extends HostOptions {
   readonly paths?: HostPaths;
@@ -39,6 +40,8 @@ export interface DaemonOptions extends HostOptions {
   readonly onIdle?: () => void;
   /** This host lives only as long as one command (create -c, demo): others must not put guests on it. */
   readonly embedded?: boolean;
+  /** Run netback on xenbr0 with the user-mode gateway (default true; blkback always runs). */
+  readonly network?: boolean;
 }
 
 export class HostDaemon {
@@ -83,10 +86,13 @@ export class HostDaemon {
   /** Boot the host, start the loop and listen. Throws if another host owns the socket. */
   static async start(opts: DaemonOptions = {}): Promise<HostDaemon> {
     const d = new HostDaemon(opts);
+    if (opts.network === false) ensureDrivers(d.host);
+    else await ensureDriversWithNet(d.host);
     mkdirSync(d.paths.runDir, { recursive: true, mode: 0o700 });
     try {
       await d._server.listenUnix(d.paths.socket);
     } catch (e) {
+      closeDrivers(d.host);
       d.host.toolstack.close();
       throw e;
     }
@@ -116,6 +122,7 @@ export class HostDaemon {
       await this._server.close();
       for (const g of [...this.host.toolstack.guests]) this.host.toolstack.destroy(g.domid);
       await this.runner.stop();
+      closeDrivers(this.host);
       this.host.toolstack.close();
       for (const f of [this.paths.socket, this.paths.tokenFile, this.paths.httpFile]) removeQuietly(f);
       if (existsSync(this.paths.pidFile) && readFileSync(this.paths.pidFile, 'utf8').trim() === String(process.pid)) {

@@ -30,8 +30,8 @@ export function deviceMethods(ctx: DaemonContext): Methods {
       try {
         g = guestArg(ctx, q);
       } catch {
-        errors.push(`${q} is an invalid domain identifier`);
-        continue;
+        errors.push(`${q} is an invalid domain identifier (rc=-6)`); // xl's find_domain exits here
+        break;
       }
       for (const r of f(g.domid)) rows.push({ ...r, domid: g.domid });
     }

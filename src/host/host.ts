@@ -80,6 +80,12 @@ export class Host {
   readonly xs: XsLocalHandle;
   /** Which clock drives the machine ('custom': a Clock the caller passed). */
   readonly clockKind: 'virtual' | 'host' | 'custom';
+  /**
+   * Backends whose host I/O in flight must finish before virtual time moves on (a guest
+   * must not time out on a disk request the host completes in microseconds;
+   * docs/split-drivers.md "Virtual time"). SplitDrivers is one.
+   */
+  readonly ioSources: Array<{ busy(): boolean; settled(): Promise<void> }> = [];
 
   constructor(opts: HostOptions = {}) {
     const memory = new MachineMemory((opts.memoryMiB ?? 256) * 1024 * 1024);
@@ -127,11 +133,18 @@ export class Host {
     const virtual = this.xen.clock instanceof VirtualClock;
     for (;;) {
       if (done()) return 'done';
+      if (virtual && !this.xen.hasRunnable() && this.xen.pv.nativePending.size === 0) {
+        const io = this.ioSources.find((x) => x.busy());
+        if (io !== undefined) {
+          await io.settled();
+          continue;
+        }
+      }
       const now = this.step(slice);
       if (done()) return 'done';
       if (opts.maxSystemNs !== undefined && now >= opts.maxSystemNs) return 'limit';
       if (opts.timeoutMs !== undefined && Date.now() - t0 >= opts.timeoutMs) return 'timeout';
-      if (this.idle()) return 'idle';
+      if (this.idle() && !this.ioSources.some((x) => x.busy())) return 'idle';
       if (!virtual && !this.xen.hasRunnable()) {
         const wait = (this.xen.timers.nextDeadline() - this.xen.time.now()) / 1e6;
         await sleep(Math.max(0, Math.min(wait, 50)));

@@ -36,8 +36,6 @@ export class HostRunner {
   private _stopRequested = false;
   private _wakeFn: (() => void) | null = null;
   private _done: Promise<void> = Promise.resolve();
-  /** Backends whose in-flight host I/O must finish before virtual time moves on. */
-  readonly ioSources: IoSource[] = [];
   /** Slices run so far. */
   slices = 0;
 
@@ -67,8 +65,9 @@ export class HostRunner {
     await this._done;
   }
 
+  /** The host's backends (Host.ioSources) with in-flight host I/O. */
   private _ioBusy(): IoSource | undefined {
-    return this.ioSources.find((s) => s.busy());
+    return this.host.ioSources.find((s) => s.busy());
   }
 
   private async _loop(): Promise<void> {

@@ -44,7 +44,9 @@ export class TestHost {
   }
 
   xlInput(input: string | undefined, ...args: string[]): Run {
+    const t0 = Date.now();
     const r = spawnSync(process.execPath, [BIN, ...args], { env: this.env, encoding: 'utf8', input, timeout: 120_000, cwd: this.dir });
+    if (process.env.TSXEN_CLI_TIMES) console.log(`${Date.now() - t0} ms: xl ${args.join(' ')}`);
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 

@@ -12,6 +12,8 @@
  *   Xen did (refxen/refxen-results.json).
  */
 import { execFileSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { createSocket, type Socket } from 'node:dgram';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -147,13 +149,36 @@ describe('minios on tsxen', () => {
       if (needsGrantTables(sc) && !(await probeHypervisor(tsxen)).grantTables)
         missing.unshift('the hypervisor has no grant tables (GNTTABOP_setup_table fails)');
       if (missing.length) ctx.skip(`tsxen lacks: ${missing.join('; ')}`);
-      await runScenario(tsxen, sc);
+      await runScenario(tsxen, sc, ctx);
     }, 300_000);
   }
 });
 
-async function runScenario(tsxen: TsxenApi, sc: Scenario): Promise<void> {
+/**
+ * A UDP echo server on port 7 of a loopback address of its own (the gateway maps 10.0.2.2
+ * there), or why there cannot be one (port 7 needs root or CAP_NET_BIND_SERVICE).
+ */
+async function udpEchoOnPort7(): Promise<{ ip: string; sock: Socket } | string> {
+  for (let i = 0; i < 8; i++) {
+    const ip = `127.0.${randomInt(1, 255)}.${randomInt(2, 255)}`;
+    const sock = createSocket('udp4');
+    const err = await new Promise<NodeJS.ErrnoException | null>((res) => {
+      sock.once('error', res);
+      sock.bind(7, ip, () => res(null));
+    });
+    if (err === null) {
+      sock.on('message', (m, from) => sock.send(m, from.port, from.address));
+      return { ip, sock };
+    }
+    try { sock.close(); } catch { /* never bound */ }
+    if (err.code === 'EACCES') return 'binding UDP port 7 for the echo server 10.0.2.2:7 needs root or CAP_NET_BIND_SERVICE';
+  }
+  return 'no free loopback address for the echo server on UDP port 7';
+}
+
+async function runScenario(tsxen: TsxenApi, sc: Scenario, ctx: { skip: (note?: string) => never }): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'minios-'));
+  let echo: Awaited<ReturnType<typeof udpEchoOnPort7>> | null = null;
   try {
     let xl = sc.xl;
     const image = join(dir, `${sc.name}.img`);
@@ -164,8 +189,10 @@ async function runScenario(tsxen: TsxenApi, sc: Scenario): Promise<void> {
     }
     const pending = [...sc.after];
     const problems: string[] = [];
+    echo = /\b10\.0\.2\.2 7\b/.test(xl) ? await udpEchoOnPort7() : null; // dom0-run.sh's echo server on 10.0.2.2:7
+    if (typeof echo === 'string') ctx.skip(echo);
     const r = await bootMinios(tsxen, {
-      xl,
+      xl, hostLoopback: echo?.ip,
       onConsole: (text, host, guest, session) => {
         while (pending.length && text.split('\n').some((l) => pending[0]!.pattern.test(l))) {
           const a = pending.shift()!; // length checked
@@ -194,6 +221,24 @@ async function runScenario(tsxen: TsxenApi, sc: Scenario): Promise<void> {
                 .finally(() => session.busy--);
               break;
             }
+            case 'ping': {
+              session.busy++;
+              const [ip, n] = [a.args[0]!, Number(a.args[1])]; // arity checked by scenario.ts
+              (ts.dom0Ping!(ip, n) as Promise<{ received: number }>)
+                .then((p) => { if (p.received !== n) problems.push(`dom0 ping ${ip}: ${p.received}/${n} replies`); })
+                .catch((e: Error) => problems.push(`ping: ${e.message}`))
+                .finally(() => session.busy--);
+              break;
+            }
+            case 'udp-echo': {
+              session.busy++;
+              const [ip, port, n] = [a.args[0]!, Number(a.args[1]), Number(a.args[2])]; // arity checked by scenario.ts
+              (ts.dom0UdpEcho!(ip, port, n) as Promise<{ ok: number }>)
+                .then((p) => { if (p.ok !== n) problems.push(`dom0 UDP echo via ${ip}:${port}: ${p.ok}/${n}`); })
+                .catch((e: Error) => problems.push(`udp-echo: ${e.message}`))
+                .finally(() => session.busy--);
+              break;
+            }
             case 'ok': case 'sleep': break;
             default: problems.push(`action ${a.action} is not driven on tsxen yet`);
           }
@@ -214,6 +259,7 @@ async function runScenario(tsxen: TsxenApi, sc: Scenario): Promise<void> {
       expect(run.results.map((x) => `${x.status} ${x.what}`)).toEqual(ref.results.map((x) => `${x.status} ${x.what}`));
     }
   } finally {
+    if (echo !== null && typeof echo !== 'string') echo.sock.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -46,6 +46,11 @@ interface StoreWiringModule {
   /** Give the host's toolstack dom0's xenstored (src/host/xenstore_wiring.ts). */
   ensureXenstored(host: HostLike): unknown;
 }
+interface DevicesWiringModule {
+  /** Backends (blkback; netback on xenbr0 with the user-mode gateway) for the host's toolstack (src/host/devices_wiring.ts). */
+  ensureDriversWithNet(host: HostLike, gw?: { dnsUpstream?: null; hostLoopback?: string }): Promise<unknown>;
+  closeDrivers(host: HostLike): void;
+}
 interface XlConfigModule {
   parseXlConfig(text: string, source?: string): Map<string, unknown>;
   pvConfig(cfg: Map<string, unknown>): { readonly ignored: readonly string[] };
@@ -56,6 +61,8 @@ export interface TsxenApi {
   readonly xlMod: XlConfigModule;
   /** Absent while the host has no xenstored wiring for its toolstack. */
   readonly storeMod: StoreWiringModule | null;
+  /** Absent while the host has no backends wired to its toolstack. */
+  readonly devMod: DevicesWiringModule | null;
 }
 
 /** The host API, or why it is not there. */
@@ -70,7 +77,12 @@ export async function loadTsxen(): Promise<TsxenApi | string> {
     if (typeof xlMod.pvConfig !== 'function') return 'src/dom0/toolstack/xl_config.ts exports no pvConfig';
     const storePath = '../../src/host/xenstore_wiring.ts';
     const storeMod = await (import(storePath) as Promise<StoreWiringModule>).catch(() => null); // shape checked below
-    return { hostMod, xlMod, storeMod: typeof storeMod?.ensureXenstored === 'function' ? storeMod : null };
+    const devPath = '../../src/host/devices_wiring.ts';
+    const devMod = await (import(devPath) as Promise<DevicesWiringModule>).catch(() => null); // shape checked below
+    return {
+      hostMod, xlMod, storeMod: typeof storeMod?.ensureXenstored === 'function' ? storeMod : null,
+      devMod: typeof devMod?.ensureDriversWithNet === 'function' && typeof devMod.closeDrivers === 'function' ? devMod : null,
+    };
   } catch (e) {
     return `the tsxen host API cannot be loaded: ${(e as Error).message.split('\n')[0]}`; // any thrown value here is an Error from import()
   }
@@ -92,6 +104,8 @@ export interface BootOptions {
   readonly xl: string;               // xl.cfg lines (name/kernel are added)
   readonly timeoutMs?: number;
   readonly maxSystemNs?: number;
+  /** What 10.0.2.2 is on the host (the gateway's hostLoopback; default 127.0.0.1). */
+  readonly hostLoopback?: string;
   /** Called after each slice with the console so far; may act on the host. */
   readonly onConsole?: (text: string, host: HostLike, guest: GuestLike, session: BootSession) => void;
 }
@@ -111,6 +125,15 @@ export async function bootMinios(api: TsxenApi, opts: BootOptions): Promise<Boot
   const xenLog: string[] = [];
   const host = new api.hostMod.Host({ memoryMiB: 256, clock: 'virtual', xenLog: (l) => xenLog.push(l) });
   api.storeMod?.ensureXenstored(host);
+  await api.devMod?.ensureDriversWithNet(host, { dnsUpstream: null, hostLoopback: opts.hostLoopback });
+  try {
+    return await bootOn(api, host, opts, xenLog);
+  } finally {
+    api.devMod?.closeDrivers(host);
+  }
+}
+
+async function bootOn(api: TsxenApi, host: HostLike, opts: BootOptions, xenLog: string[]): Promise<BootResult> {
   const cfgText = `name="minios"\nkernel="${MINIOS_ELF}"\n${/^\s*memory\s*=/m.test(opts.xl) ? '' : 'memory=32\n'}${opts.xl}`;
   const cfg = api.xlMod.pvConfig(api.xlMod.parseXlConfig(cfgText, 'scenario'));
   let text = '';
@@ -156,7 +179,7 @@ export function missingFor(api: TsxenApi, sc: Scenario): string[] {
   const cfg = api.xlMod.pvConfig(api.xlMod.parseXlConfig(`name="x"\nkernel="x"\n${sc.xl}`, sc.name));
   const host = new api.hostMod.Host({ memoryMiB: 16, clock: 'virtual' });
   api.storeMod?.ensureXenstored(host);
-  const drivers = (host.toolstack as { drivers?: unknown }).drivers; // the backends' device API, once wired
+  const drivers = api.devMod === null ? null : 'wired by devices_wiring.ts'; // bootMinios wires them
   for (const key of ['disk', 'vif']) {
     if (cfg.ignored.includes(key)) missing.push(`the toolstack ignores ${key}= (no ${key === 'disk' ? 'blkback' : 'netback'} yet)`);
     else if (/^\s*(disk|vif)\s*=/m.test(sc.xl) && new RegExp(`^\\s*${key}\\s*=`, 'm').test(sc.xl) && (drivers === null || drivers === undefined)) {

@@ -52,7 +52,7 @@ interface Target {
 function create(host: Host, n: number): Target {
   const cfg = pvConfig(parseXlConfig(`name="fuzz${n}"\nkernel="${KERNEL}"\nmemory=32\nvcpus=2\non_crash="destroy"`));
   const guest = host.toolstack.createPv(cfg, new Uint8Array(readFileSync(KERNEL)), { paused: true });
-  const l = guest.built.layout;
+  const l = guest.built.layout!;
   // Arguments point into 64 free pages above the boot stack (the rest of memory is
   // reachable through the machine addresses and PTEs the words name).
   const freeStart = l.stackVa + 4096;
@@ -78,7 +78,7 @@ function word(r: Rng, t: Target): number {
 /** Fill the guest's free region with structures made of plausible words. */
 function scribble(host: Host, r: Rng, t: Target): void {
   const mem = host.xen.mem;
-  const v0 = t.guest.built.layout.virtBase;
+  const v0 = t.guest.built.layout!.virtBase;
   for (let va = t.freeStart; va < t.freeEnd; va += 4096) {
     const mfn = t.mfns[(va - v0) / 4096]!;
     for (let o = 0; o < 4096; o += 4) mem.view.setUint32(mfn * 4096 + o, word(r, t), true);

@@ -1,6 +1,9 @@
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
-import { BootError, runBare, SerialInputQueue, STATUS_BAD_IMAGE } from '../../host/bare/run_bare.ts';
+import type { SerialInputQueue } from '../../host/bare/run_bare.ts';
+
+/** run_bare.ts's STATUS_BAD_IMAGE (that module, the whole machine, loads only to run). */
+const STATUS_BAD_IMAGE = 2;
 
 const USAGE = `usage: tsxen bare --kernel <multiboot.elf> [--cmdline <text>] [--memory <MiB>]
                   [--max-instructions <n>] [--timeout <seconds>] [--clock host|virtual]
@@ -68,7 +71,9 @@ export const bareCommand: Command = {
     if (clock !== 'host' && clock !== 'virtual') {
       throw new UsageError(`--clock ${JSON.stringify(clock)} is not host or virtual`, STATUS_BAD_IMAGE);
     }
-    const input = new SerialInputQueue();
+    const { BootError, runBare, SerialInputQueue: InputQueue, STATUS_BAD_IMAGE: bad } = await import('../../host/bare/run_bare.ts');
+    if (bad !== STATUS_BAD_IMAGE) throw new Error('STATUS_BAD_IMAGE changed in run_bare.ts');
+    const input: SerialInputQueue = new InputQueue();
     const onData = (b: Buffer): void => input.push(new Uint8Array(b));
     process.stdin.on('data', onData);
     try {

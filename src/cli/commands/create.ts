@@ -21,8 +21,7 @@ import { err, out } from '../output.ts';
 import { loadConfig } from '../../dom0/toolstack/xl_load.ts';
 import { formatXlConfig } from '../../dom0/toolstack/xl_config.ts';
 import { XlError } from '../../dom0/toolstack/xl_error.ts';
-import { domInfo } from '../../dom0/toolstack/xc_domain.ts';
-import { HostDaemon } from '../../host/daemon.ts';
+import type { HostDaemon } from '../../host/daemon.ts';
 import { hostPaths, type HostPaths } from '../../host/paths.ts';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -180,8 +179,10 @@ function privatePaths(): HostPaths {
 async function createEmbedded(params: CreateParams, clock: 'host' | 'virtual', timeoutS: number | undefined, dmesg: boolean,
   paths: HostPaths): Promise<number> {
   let blocked = false;
+  // Loaded here: the hypervisor and dom0 are not needed by commands that talk to a daemon.
+  const [{ HostDaemon: Daemon }, { domInfo }] = await Promise.all([import('../../host/daemon.ts'), import('../../dom0/toolstack/xc_domain.ts')]);
   let daemon: HostDaemon | null = null;
-  daemon = await HostDaemon.start({
+  daemon = await Daemon.start({
     clock, paths, embedded: true, xenLog: dmesg ? (l) => void process.stderr.write(`${l}\n`) : undefined,
     onIdle: () => {
       // Virtual time: nothing can ever happen again unless someone types.

@@ -15,7 +15,7 @@ import { UsageError } from '../command.ts';
 import { CliExit } from '../xl_opts.ts';
 import { colour, err, out } from '../output.ts';
 import { formatList } from './xl_domain.ts';
-import { HostDaemon } from '../../host/daemon.ts';
+import type { HostDaemon } from '../../host/daemon.ts';
 import { hostPaths } from '../../host/paths.ts';
 import { ApiClient } from '../../dom0/api/client.ts';
 import type { DomainListEntry } from '../../dom0/toolstack/toolstack_ops.ts';
@@ -61,7 +61,8 @@ export const demoCommand: Command = {
     const paths = hostPaths();
     let daemon: HostDaemon;
     try {
-      daemon = await HostDaemon.start({ paths, clock, embedded: true });
+      const { HostDaemon: Daemon } = await import('../../host/daemon.ts'); // the machine: loaded when needed
+      daemon = await Daemon.start({ paths, clock, embedded: true });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new CliExit(1, '', 'tsxen demo: a tsxen host is already running; stop it first (tsxen host stop --force)\n');

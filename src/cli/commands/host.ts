@@ -10,9 +10,10 @@ import { CliExit } from '../xl_opts.ts';
 import { startHostInBackground, tryConnect, withHost } from '../host_client.ts';
 import { err, json, out } from '../output.ts';
 import { hostPaths } from '../../host/paths.ts';
-import { HostDaemon } from '../../host/daemon.ts';
+import type { HostDaemon } from '../../host/daemon.ts';
 
 const USAGE = `usage: tsxen host start [--http PORT] [--memory MIB] [--clock host|virtual]
+                        [--pcpus N] [--sched credit|rr] [--no-net]
        tsxen host stop [--force]
        tsxen host status [--json]
        tsxen host run [same options as start]
@@ -32,18 +33,25 @@ Options:
   --http PORT          also serve the API over HTTP on 127.0.0.1:PORT (0: any port); requests
                        need 'Authorization: Bearer <token>' from <run dir>/http.token
   --memory MIB         machine memory (default 256)
-  --clock host|virtual guest time from the host clock (default) or from retired instructions`;
+  --clock host|virtual guest time from the host clock (default) or from retired instructions
+  --pcpus N            physical CPUs (default 2; 1..31)
+  --sched credit|rr    the hypervisor's scheduler (default credit)
+  --no-net             no xenbr0 and gateway (vif= and network-attach then fail)`;
 
 interface HostStartOpts {
   readonly http?: number;
   readonly memoryMiB?: number;
   readonly clock: 'host' | 'virtual';
+  readonly pcpus?: number;
+  readonly scheduler?: 'credit' | 'rr';
+  readonly network: boolean;
   readonly force: boolean;
   readonly json: boolean;
 }
 
 function parse(args: readonly string[]): HostStartOpts {
   let http: number | undefined, memoryMiB: number | undefined, clock: 'host' | 'virtual' = 'host', force = false, asJson = false;
+  let pcpus: number | undefined, scheduler: 'credit' | 'rr' | undefined, network = true;
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const val = (): string => {
@@ -61,24 +69,35 @@ function parse(args: readonly string[]): HostStartOpts {
       const c = val();
       if (c !== 'host' && c !== 'virtual') throw new UsageError(`--clock ${c}: use host or virtual`);
       clock = c;
-    } else if (a === '--force') force = true;
+    } else if (a === '--pcpus') {
+      pcpus = Number(val());
+      if (!Number.isInteger(pcpus) || pcpus < 1 || pcpus > 31) throw new UsageError(`--pcpus ${args[i]}: a whole number in 1..31`);
+    } else if (a === '--sched') {
+      const c = val();
+      if (c !== 'credit' && c !== 'rr') throw new UsageError(`--sched ${c}: use credit or rr`);
+      scheduler = c;
+    } else if (a === '--no-net') network = false;
+    else if (a === '--force') force = true;
     else if (a === '--json') asJson = true;
     else throw new UsageError(`unknown option '${a}'; see 'tsxen host --help'`);
   }
-  return { http, memoryMiB, clock, force, json: asJson };
+  return { http, memoryMiB, clock, pcpus, scheduler, network, force, json: asJson };
 }
 
 function startArgs(o: HostStartOpts): string[] {
   return [...(o.http !== undefined ? ['--http', String(o.http)] : []), ...(o.memoryMiB !== undefined ? ['--memory', String(o.memoryMiB)] : []),
-    '--clock', o.clock];
+    '--clock', o.clock, ...(o.pcpus !== undefined ? ['--pcpus', String(o.pcpus)] : []),
+    ...(o.scheduler !== undefined ? ['--sched', o.scheduler] : []), ...(o.network ? [] : ['--no-net'])];
 }
 
 async function runInForeground(o: HostStartOpts): Promise<number> {
   const stamp = (): string => new Date().toISOString();
   let d: HostDaemon;
   try {
-    d = await HostDaemon.start({
+    const { HostDaemon: Daemon } = await import('../../host/daemon.ts'); // the machine: loaded when needed
+    d = await Daemon.start({
       paths: hostPaths(), httpPort: o.http, memoryMiB: o.memoryMiB, clock: o.clock, pidFile: true,
+      pcpus: o.pcpus, scheduler: o.scheduler, network: o.network,
       log: (l) => void process.stdout.write(`${stamp()} ${l}\n`),
     });
   } catch (e) {

@@ -52,9 +52,9 @@ function lister<R>(name: string, summary: string, method: string, fmt: (rows: re
     async run(p) {
       return withHost(async (c) => {
         const r = await c.call<{ rows: R[]; errors: string[] }>(method, { domains: p.operands });
-        for (const e of r.errors) err(`${e}\n`);
         out(fmt(r.rows));
-        return 0;
+        for (const e of r.errors) err(`${e}\n`);
+        return r.errors.length > 0 ? 1 : 0;
       });
     },
   });

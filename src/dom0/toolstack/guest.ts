@@ -11,6 +11,7 @@
 import type { ConsoleConnection } from '../console/console_backend.ts';
 import type { OnAction, PvGuestConfig } from './xl_config.ts';
 import type { AttachedDevice } from './devices.ts';
+import type { PvDomainLayout } from './pv_builder.ts';
 
 export interface GuestExit {
   /** SHUTDOWN_* reason, or -1 if it was destroyed without shutting down. */
@@ -29,6 +30,8 @@ export interface DomainFrames {
   readonly consolePort: number;
   readonly storeMfn: number;
   readonly storePort: number;
+  /** Where the builder put things (a built domain's; a restored one has none). */
+  readonly layout?: PvDomainLayout;
 }
 
 export class Guest {

@@ -35,6 +35,7 @@ import { saveDomain, type SaveOptions } from './save.ts';
 import { restoreDomain, type RestoreOptions } from './restore.ts';
 import { parseCpuRange } from './xl_values.ts';
 import { attachConfiguredDevices, releaseDevices, type DeviceDrivers } from './device_ops.ts';
+import type { Dom0NetEndpoint, PingResult, UdpEchoResult } from './dom0_net.ts';
 import { listDomains, memSetKb, vcpuList, type DomainListEntry, type VcpuListEntry } from './toolstack_ops.ts';
 import { parseMemSizeKb } from './xl_values.ts';
 
@@ -79,6 +80,7 @@ export class Toolstack {
   private _store: XsLocalHandle | null = null;
   private _storeDaemon: StoreDaemon | null = null;
   private _drivers: DeviceDrivers | null = null;
+  private _dom0Net: Dom0NetEndpoint | null = null;
   /** Callers waiting for a domain's next shutdown (save waits for SHUTDOWN_suspend). */
   private readonly _shutdownWaiters = new Map<number, (reason: number | null) => void>();
   readonly now: () => number;
@@ -103,6 +105,11 @@ export class Toolstack {
   /** Give the toolstack the backends' device API (disk=, vif=, block-/network-attach). */
   attachDrivers(drivers: DeviceDrivers): void {
     this._drivers = drivers;
+  }
+
+  /** Give the toolstack dom0's own address on xenbr0 (dom0Ping, dom0UdpEcho). */
+  attachDom0Net(ep: Dom0NetEndpoint | null): void {
+    this._dom0Net = ep;
   }
 
   get store(): XsLocalHandle | null {
@@ -472,6 +479,21 @@ export class Toolstack {
 
   vcpuList(domid?: number): VcpuListEntry[] {
     return vcpuList(this, domid === undefined ? undefined : [domid]);
+  }
+
+  /** `ping -c count ip` from dom0 on xenbr0 (dom0_net.ts); throws without a network. */
+  dom0Ping(ip: string, count: number, timeoutMs?: number): Promise<PingResult> {
+    return this._needDom0Net().ping(ip, count, timeoutMs);
+  }
+
+  /** dom0 sends `count` UDP datagrams to ip:port, each after the last came back (dom0_net.ts). */
+  dom0UdpEcho(ip: string, port: number, count: number, timeoutMs?: number): Promise<UdpEchoResult> {
+    return this._needDom0Net().udpEcho(ip, port, count, timeoutMs);
+  }
+
+  private _needDom0Net(): Dom0NetEndpoint {
+    if (this._dom0Net === null) throw new XlError('dom0 has no network (the host runs without xenbr0)');
+    return this._dom0Net;
   }
 
   /** xl save into memory (the file's bytes); see save.ts. */

@@ -11,7 +11,6 @@
 import { hostname, machine, release, version } from 'node:os';
 import { XEN_SCHEDULER_CREDIT, XEN_SCHEDULER_CREDIT2, XEN_SCHEDULER_NULL, XEN_SCHEDULER_RTDS, XEN_SCHEDULER_ARINC653 } from '../../abi/domctl.ts';
 import { XEN_SYSCTL_PHYSCAP_directio, XEN_SYSCTL_PHYSCAP_hvm } from '../../abi/sysctl.ts';
-import { ENOSYS } from '../../abi/errno.ts';
 import type { Toolstack } from './toolstack.ts';
 import { XlError } from './xl_error.ts';
 import { withTransaction } from '../xenstored/domain_tree.ts';
@@ -21,6 +20,7 @@ import {
 } from './xc_domain.ts';
 import { formatCpuSet, parseCpuRange } from './xl_values.ts';
 import { MAXMEM_SLACK_KB } from './pv_builder.ts';
+import { sysctlCreditParams, sysctlCreditParamsSet } from './xc_sched_params.ts';
 
 /** One row of `xl list` (libxl_dominfo plus the name). */
 export interface DomainListEntry {
@@ -321,13 +321,4 @@ export function setCreditParams(ts: Toolstack, p: Partial<CreditParams>): void {
 function hasBadNameChar(name: string): boolean {
   for (let i = 0; i < name.length; i++) if (name[i] === '/' || name.charCodeAt(i) < 0x20) return true;
   return false;
-}
-
-/** XEN_SYSCTL_scheduler_op arrives with the credit scheduler (docs/scheduling.md); until then: not offered. */
-function sysctlCreditParams(_xc: unknown): CreditParams | number {
-  return -ENOSYS;
-}
-
-function sysctlCreditParamsSet(_xc: unknown, _p: CreditParams): number {
-  return -ENOSYS;
 }
