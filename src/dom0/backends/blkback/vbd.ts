@@ -76,6 +76,8 @@ class Slot {
   busy = false;
   /** Its data segments went through SegmentIo.prepare (finish must release them). */
   prepared = false;
+  /** Counted as host I/O in flight until its completion is flushed. */
+  io = false;
 
   constructor(maxSegs: number, readonly epoch: number) {
     this.req = new BlkRequest(maxSegs);
@@ -108,6 +110,7 @@ export class Vbd implements BackendDeviceHandler {
   private readonly _segsB: SegmentList;
   private readonly _round: Slot[] = [];
   private readonly _done: Slot[] = [];
+  private readonly _ioDone: Slot[] = [];
   private _flushQueued = false;
   private _processing = false;
   /** A request waits on the ring for staging pages. */
@@ -441,9 +444,8 @@ export class Vbd implements BackendDeviceHandler {
     const r = s.req;
     const bufs = this._views(s);
     const pos = r.sector * SECTOR;
-    this._env.ioChanged(1);
+    this._busy(s);
     const cb = (err: Error | null): void => {
-      this._env.ioChanged(-1);
       this._complete(s, err === null ? BLKIF_RSP_OKAY : BLKIF_RSP_ERROR);
     };
     if (isWrite(r)) {
@@ -475,9 +477,8 @@ export class Vbd implements BackendDeviceHandler {
     }
     this.stats.discards++;
     const n = r.nrSectorsLo + r.nrSectorsHi * 0x100000000;
-    this._env.ioChanged(1);
+    this._busy(s);
     disk.discard(r.sector * SECTOR, n * SECTOR, (err) => {
-      this._env.ioChanged(-1);
       this._complete(s, err === null ? BLKIF_RSP_OKAY : BLKIF_RSP_ERROR);
     });
   }
@@ -495,9 +496,8 @@ export class Vbd implements BackendDeviceHandler {
     const r = s.req;
     if (r.op === BLKIF_OP_WRITE_BARRIER) this.stats.barriers++;
     else this.stats.flushes++;
-    this._env.ioChanged(1);
+    this._busy(s);
     const finish = (err: Error | null): void => {
-      this._env.ioChanged(-1);
       this._complete(s, err === null ? BLKIF_RSP_OKAY : BLKIF_RSP_ERROR);
     };
     disk.flush((err) => this.dev.guard(() => {
@@ -529,15 +529,25 @@ export class Vbd implements BackendDeviceHandler {
     }));
   }
 
+  /**
+   * The slot has host I/O in flight: the backend is busy (virtual time must wait) from
+   * here until its response was published and the frontend notified — not merely until the
+   * file operation returned, or a run loop could let the idle machine jump ahead in between.
+   */
+  private _busy(s: Slot): void {
+    if (s.io) return;
+    s.io = true;
+    this._env.ioChanged(1);
+  }
+
   /** A request is finished (status known; read data still in its slots). */
   private _complete(s: Slot, status: number): void {
     s.status = status;
     this._done.push(s);
     if (!this._flushQueued) {
       this._flushQueued = true;
-      // After the poll phase: every completion libuv has ready joins one flush (one copy
-      // batch, one push, one notification).
-      setImmediate(this._guardedFlush);
+      // A microtask: the response is out before a run loop looks at busy() again.
+      queueMicrotask(this._guardedFlush);
     }
   }
 
@@ -570,11 +580,17 @@ export class Vbd implements BackendDeviceHandler {
         const len = encodeResponse(this._rspView, L, r.idLo, r.idHi, r.op, s.status);
         ring.put(this._rspBuf, len);
       }
+      if (s.io) {
+        s.io = false;
+        this._ioDone.push(s);
+      }
       this._release(s, true);
     }
     done.length = 0;
     this._stalled = false;
     this._flushResponses();
+    for (let i = 0; i < this._ioDone.length; i++) this._env.ioChanged(-1);
+    this._ioDone.length = 0;
     if (this._draining && this._drain !== null && this._inflight === 1) this._runDrain();
     else if (this._draining && this._drain === null && this._inflight === 0) this._draining = false;
     this._kick();
