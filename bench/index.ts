@@ -14,6 +14,7 @@ import { gnttabSuite } from './gnttab.ts';
 import { blkSuite } from './blk.ts';
 import { vifSuite } from './vif.ts';
 import { schedSuite } from './sched.ts';
+import { toolstackSuite } from './toolstack.ts';
 export interface BenchSuite {
   readonly name: string;
   readonly description: string;
@@ -21,7 +22,7 @@ export interface BenchSuite {
 }
 
 const SUITES: readonly BenchSuite[] = [abiLayoutSuite, cpuMipsSuite, xenstoreSuite, x87Suite, netSuite, xenSuite, evtchnSuite,
-  gnttabSuite, blkSuite, vifSuite, schedSuite];
+  gnttabSuite, blkSuite, vifSuite, schedSuite, toolstackSuite];
 
 export async function runBenchmarks(names: readonly string[]): Promise<number> {
   const log = (line: string): void => void process.stdout.write(`${line}\n`);
