@@ -48,6 +48,26 @@ function expectClean(io: IoHost): void {
 
 const FULL = { first: 0, last: 7 };
 
+describe('block frontends of every kind', () => {
+  it.each([
+    ['initialised', 'x86_32-abi', 0], ['connected', 'x86_64-abi', 1], ['early', null, 2],
+  ] as const)('handshake "%s", protocol %s, ring order %i: connects and moves data', async (handshake, protocol, ringOrder) => {
+    const io = new IoHost();
+    const dom = new NativeDomU(io, `variant-${handshake}`);
+    const img = image(2);
+    io.drivers.attachVbd(dom.domid, { target: img, vdev: 'xvda' });
+    const f = new TsBlkfront(dom, 51712, { handshake, protocol, ringOrder });
+    await io.until(f.connect());
+    const data = new Uint8Array(3 * 4096).map((_, i) => (i * 13) & 0xff);
+    expect(await io.until(f.write(40, data))).toBe(0);
+    expect(await io.until(f.read(40, 24))).toEqual(data);
+    expect(readFileSync(img).subarray(40 * 512, 64 * 512)).toEqual(Buffer.from(data));
+    await io.until(f.close());
+    dom.destroy();
+    expectClean(io);
+  });
+});
+
 describe('hostile block frontends', () => {
   it('bad grants, bounds, sizes, operations and duplicate ids get error responses; the device goes on', async () => {
     const io = new IoHost();
