@@ -4,7 +4,8 @@
  * writes its disk and pings the gateway; block-/network-list show the connected devices;
  * block-/network-attach and -detach with xl's messages and exit statuses; destroy leaves
  * no device behind. A host started with --no-net refuses vif= with a message, and the
- * HTTP API (--http 0) answers with the bearer token only.
+ * HTTP API (--http 0) answers with the bearer token only. sched-credit -s reads and sets the
+ * credit scheduler's pool parameters.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -90,6 +91,14 @@ describe('xl device commands against a host daemon with backends', () => {
     expect(h.xl('list', 'dev').status).toBe(1);
     expect(JSON.parse(h.xl('host', 'status', '--json').stdout)).toMatchObject({ domains: 1, running: 0 }); // Domain-0 only
   }, 180_000);
+
+  it('sched-credit -s: the credit scheduler\'s pool parameters through XEN_SYSCTL_scheduler_op', () => {
+    expect(h.xl('sched-credit', '-s')).toMatchObject({ status: 0, stdout: 'Cpupool Pool-0: tslice=30ms ratelimit=1000us migration-delay=0us\n' });
+    expect(h.xl('sched-credit', '-s', '-t', '20', '-r', '500')).toMatchObject({ status: 0, stdout: '' });
+    expect(h.xl('sched-credit', '-s').stdout).toBe('Cpupool Pool-0: tslice=20ms ratelimit=500us migration-delay=0us\n');
+    expect(h.xl('sched-credit', '-s', '-t', '0').status).toBe(1);
+    expect(h.xl('sched-credit', '-s', '-t', '30', '-r', '1000').status).toBe(0);
+  }, 60_000);
 
   it('the HTTP API needs the bearer token', async () => {
     const web = new TestHost();
