@@ -308,9 +308,11 @@ export class Vif implements BackendDeviceHandler, BridgePort {
       for (let k = 0; k < p.nfrags; k++) mb.add(p.gref[k]!, front, (this._txSlotBase + mb.n) * PAGE, true);
     }
     const rc = mb.submit();
-    // Frames to the bridge.
+    // Every mapping of the round is unmapped below, whatever happens to the packets.
     const ub = this._txUnmap;
     ub.reset();
+    for (let m = 0; m < mb.n; m++) if (rc === 0 && mb.status(m) === GNTST_okay) ub.add(mb.gpa(m), mb.handle(m));
+    // Frames to the bridge.
     const port = env.xc.port;
     let m = 0;
     for (let i = 0; i < np; i++) {
@@ -321,15 +323,14 @@ export class Vif implements BackendDeviceHandler, BridgePort {
       }
       let ok = rc === 0;
       const first = m;
-      for (let k = 0; k < p.nfrags; k++, m++) {
-        if (rc === 0 && mb.status(m) === GNTST_okay) ub.add(mb.gpa(m), mb.handle(m));
-        else ok = false;
-      }
+      for (let k = 0; k < p.nfrags; k++, m++) if (rc !== 0 || mb.status(m) !== GNTST_okay) ok = false;
       if (!ok) {
         p.fail('a tx grant could not be mapped');
         this.counters.txErrors++;
         continue;
       }
+      // Disconnected from inside the bridge meanwhile: the rest is not sent (nor answered).
+      if (this._tx !== ring) continue;
       let frame: Uint8Array | null;
       if (p.nfrags === 1 && !p.csumBlank) {
         frame = port.view(mb.gpa(first) + p.offset[0]!, p.len[0]!);
@@ -346,7 +347,6 @@ export class Vif implements BackendDeviceHandler, BridgePort {
       this.counters.txBytes += frame.length;
       if (tr?.enabled === true) this._traceTx(p, frame);
       this._port?.send(frame);
-      if (this._tx !== ring) break; // disconnected from inside the bridge (cannot happen today)
     }
     ub.submit();
     if (this._tx !== ring) return false;
