@@ -10,7 +10,7 @@ import { XlError } from '../dom0/toolstack/xl_error.ts';
 import { loadConfig } from '../dom0/toolstack/xl_load.ts';
 import { formatXlConfig } from '../dom0/toolstack/xl_config.ts';
 import {
-  creditParams, dmesg, hostInfo, listDomains, setCreditParams, memMaxKb, memSetKb, pauseDomain, renameDomain, schedCreditList, schedCreditUpdate,
+  creditParams, dmesg, hostInfo, listDomains, longList, setCreditParams, memMaxKb, memSetKb, pauseDomain, renameDomain, schedCreditList, schedCreditUpdate,
   vcpuList, vcpuPin, vcpuSet,
 } from '../dom0/toolstack/toolstack_ops.ts';
 import { parseMemSizeKb } from '../dom0/toolstack/xl_values.ts';
@@ -50,11 +50,10 @@ export function domainMethods(ctx: DaemonContext): Methods {
     ['list', plain((p) => listDomains(ts, p.has('domain') ? domainArgForList(ctx, p.str('domain')) : undefined))],
     ['list.long', plain((p) => {
       const ids = p.has('domain') ? [domainArgForList(ctx, p.str('domain'))] : domInfoList(ts.xc).map((d) => d.domid);
-      return ids.flatMap((id) => {
-        const g = ts.guest(id);
-        if (g === undefined) return [];
+      return longList(ts, ids).map((r) => {
+        const g = ts.needGuest(r.domid);
         const macs = g.devices.flatMap((d) => (d.type === 'vif' ? [d.mac] : []));
-        return [{ domid: id, name: g.name, uuid: g.uuid, config: formatXlConfig({ ...g.config, name: g.name }, { uuid: g.uuid, macs }) }];
+        return { ...r, xlcfg: formatXlConfig({ ...g.config, name: g.name }, { uuid: g.uuid, macs }) };
       });
     })],
     ['domid', plain((p) => {

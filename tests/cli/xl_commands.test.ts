@@ -79,7 +79,15 @@ describe('xl commands against a host daemon', () => {
     expect(h.xl('unpause', 't1').status).toBe(0);
     expect(h.xl('rename', 't1', 't2').status).toBe(0);
     expect(h.xl('domid', 't2').stdout.trim()).toBe(id);
-    expect(h.xl('list', '-l', 't2').stdout).toMatch(/^name = 't2'$/m);
+    expect(JSON.parse(h.xl('list', '-l', 't2').stdout)).toMatchObject([{ // libxl_domain_config, as xl prints it
+      domid: Number(id),
+      config: {
+        c_info: { type: 'pv', name: 't2' },
+        b_info: { max_vcpus: 2, avail_vcpus: [0, 1], max_memkb: 48 * 1024, target_memkb: 32 * 1024, 'type.pv': { kernel: MINIOS } },
+        on_poweroff: 'destroy', on_reboot: 'restart', on_crash: 'destroy',
+      },
+    }]);
+    expect(h.xl('list', '-l', '--json', 't2').stdout).toMatch(/"xlcfg": "name = 't2'\\n/);
     // Memory: the balloon follows mem-set; the static maximum bounds it.
     expect(h.xl('mem-set', 't2', 'lots')).toMatchObject({ status: 1, stderr: 'invalid memory size: lots\n' });
     expect(h.xl('mem-set', 't2', '64').stderr).toMatch(/memory_dynamic_max must be less than or equal to memory_static_max/);

@@ -34,9 +34,10 @@ const list = xlCommand({
     const domain = p.operands[0];
     return withHost(async (c) => {
       if (flag(p, 'l')) {
-        const rows = await c.call<Array<{ domid: number; name: string; uuid: string; config: string }>>('list.long', domain !== undefined ? { domain } : {});
+        // xl prints libxl's JSON; --json (tsxen) adds each domain's xl.cfg as text (xlcfg).
+        const rows = await c.call<Array<{ domid: number; config: unknown; xlcfg: string }>>('list.long', domain !== undefined ? { domain } : {});
         if (flag(p, 'J')) json(rows);
-        else for (const r of rows) out(`# domid ${r.domid}: ${r.name} (${r.uuid})\n${r.config}\n`);
+        else out(`${JSON.stringify(rows.map((r) => ({ domid: r.domid, config: r.config })), null, 4)}\n`);
         return 0;
       }
       const rows = await c.call<DomainListEntry[]>('list', domain !== undefined ? { domain } : {});

@@ -21,6 +21,7 @@ import {
 import { formatCpuSet, parseCpuRange } from './xl_values.ts';
 import { MAXMEM_SLACK_KB } from './pv_builder.ts';
 import { sysctlCreditParams, sysctlCreditParamsSet } from './xc_sched_params.ts';
+import { libxlDomainConfig } from './libxl_json.ts';
 
 /** One row of `xl list` (libxl_dominfo plus the name). */
 export interface DomainListEntry {
@@ -145,6 +146,24 @@ export function vcpuPin(ts: Toolstack, domid: number, vcpu: string, hard: string
     const rc = v > d.maxVcpuId ? -22 : setVcpuAffinity(ts.xc, domid, v, h, s, n, force);
     if (rc < 0) throw new XlError(ids.length === 1 ? `Could not set affinity for vcpu \`${v}'.` : 'Could not set affinity.');
   }
+}
+
+/** xl list -l: each guest's libxl_domain_config JSON (Domain-0 and unknown domains have none). */
+export function longList(ts: Toolstack, domids: readonly number[]): Array<{ domid: number; config: ReturnType<typeof libxlDomainConfig> }> {
+  return domids.flatMap((domid) => {
+    const g = ts.guest(domid);
+    const d = domInfo(ts.xc, domid);
+    if (g === undefined || d === null) return [];
+    const sched = schedCreditGet(ts.xc, domid);
+    const online = vcpuList(ts, [domid]).filter((v) => v.online).map((v) => v.vcpu);
+    return [{
+      domid, config: libxlDomainConfig(g, {
+        targetKiB: readKiB(ts, domid, 'target') ?? d.totPages * 4,
+        maxKiB: readKiB(ts, domid, 'static-max') ?? g.config.maxmemMiB * 1024,
+        onlineVcpus: online, weight: typeof sched === 'number' ? null : sched.weight, cap: typeof sched === 'number' ? null : sched.cap,
+      }),
+    }];
+  });
 }
 
 function needStore(ts: Toolstack, what: string): NonNullable<Toolstack['store']> {
