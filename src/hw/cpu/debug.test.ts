@@ -119,6 +119,22 @@ describe('host-armed breakpoints', () => {
   });
 });
 
+describe('budget in step mode', () => {
+  it('armed breakpoints that never hit, or TF with a handler, still end run() at the budget', () => {
+    const m = machine();
+    withDbLog(m);
+    start(m, 0x1000, 'l: inc eax; jmp l');
+    m.cpu.dr[0] = 0x9000;
+    m.cpu.dr[7] = dr7(0, 1, 3) | 0x400;
+    expect(m.run(1000)).toBe(ExitReason.BUDGET);
+    expect(m.run(1000)).toBe(ExitReason.BUDGET);
+    m.cpu.dr[7] = 0x400;
+    m.cpu.setEflags(m.cpu.getEflags() | 0x100);
+    expect(m.run(1000)).toBe(ExitReason.BUDGET);
+    expect(m.r32(LOG)).toBeGreaterThan(50);
+  });
+});
+
 describe('single-step', () => {
   it('TF traps after every REP iteration with EIP at the instruction until it is done', () => {
     const m = machine();

@@ -74,6 +74,12 @@ function loop(cpu: Cpu): number {
       const r = events(cpu);
       if (r > 0) return r;
       if (r < 0) {
+        // step mode (TF, DR7, a shadow): the budget still ends the run (a pending shadow
+        // first lets its one instruction through)
+        if (cpu.instructions >= cpu.budgetEnd && cpu.intShadow === 0) {
+          cpu.exit.reset(ExitReason.BUDGET);
+          return ExitReason.BUDGET;
+        }
         stepOne(cpu);
         continue;
       }
@@ -198,7 +204,6 @@ function wake(cpu: Cpu): void {
 
 /** Run exactly one instruction (shadow, TF, debug registers), then the single-step trap. */
 function stepOne(cpu: Cpu): void {
-  if (cpu.instructions >= cpu.budgetEnd && cpu.intShadow === 0) return;
   const tf = (cpu.flags & 0x100) !== 0;
   cpu.intShadow = 0;
   if ((cpu.dr[7]! & 0xff) !== 0 && (cpu.flags & 0x10000) === 0) checkInsnBreakpoints(cpu);
