@@ -26,7 +26,7 @@ import { type CpuidModel, defaultCpuidModel, CPUID_FPU, CPUID_FXSR } from './cpu
 import { ExecControls, ExitInfo, type ExitReasonCode } from './exit.ts';
 import type { Fpu, FpuEnv, FpuMemory } from './fpu/fpu.ts';
 import { getEflags } from './flags.ts';
-import { Tlb, T_MMIO, T_NOUSER, T_ROSUP, T_ROUSER, T_VALID } from './tlb.ts';
+import { Tlb, T_HOLE, T_MMIO, T_NOUSER, T_ROSUP, T_ROUSER, T_VALID } from './tlb.ts';
 import { runCpu } from './run.ts';
 import { JIT_THRESHOLD } from './jit/jit.ts';
 import {
@@ -111,6 +111,8 @@ export class Cpu {
   readonly msrStore = new Map<number, [number, number]>();
   /** TSC = clock-derived cycles + tscOffset (a double). */
   tscOffset = 0;
+  /** Clock cycles at the last TSC read (readTsc: strictly increasing). */
+  tscCycles = -Infinity;
   readonly tscHz: number;
   /** PAE PDPTE registers: lo, hi for entries 0..3. */
   readonly pdpte = new Int32Array(8);
@@ -129,8 +131,8 @@ export class Cpu {
   readonly tlb: Tlb;
   tlbE: Int32Array;
   /** Masks for `(entry & mask) === T_VALID` (tlb.ts): reads and writes at the current CPL. */
-  rdMask = T_VALID | T_MMIO;
-  wrMask = T_VALID | T_MMIO;
+  rdMask = T_VALID | T_MMIO | T_HOLE;
+  wrMask = T_VALID | T_MMIO | T_HOLE;
   /** Fetch translation cache: linear page and (frame ^ page) of the last code page, or -1. */
   fetchPage = -1;
   fetchXor = 0;
@@ -399,11 +401,11 @@ export class Cpu {
       this.rdMask = 0;
       this.wrMask = 0;
     } else if (this.cpl === 3) {
-      this.rdMask = T_VALID | T_MMIO | T_NOUSER;
-      this.wrMask = T_VALID | T_MMIO | T_NOUSER | T_ROUSER | 32 /* T_CODE */;
+      this.rdMask = T_VALID | T_MMIO | T_NOUSER | T_HOLE;
+      this.wrMask = T_VALID | T_MMIO | T_NOUSER | T_ROUSER | 32 /* T_CODE */ | T_HOLE;
     } else {
-      this.rdMask = T_VALID | T_MMIO;
-      this.wrMask = T_VALID | T_MMIO | T_ROSUP | 32 /* T_CODE */;
+      this.rdMask = T_VALID | T_MMIO | T_HOLE;
+      this.wrMask = T_VALID | T_MMIO | T_ROSUP | 32 /* T_CODE */ | T_HOLE;
     }
   }
 

@@ -13,7 +13,7 @@
 import type { Cpu } from './cpu.ts';
 import { raise } from './fault.ts';
 import { getEflags } from './flags.ts';
-import { rd16, rd32, wr16, wr32, writeLinSlow, readLinSlow } from './mem.ts';
+import { rd16, rd32, wr16, wr32, writeLinSlow, sysRd } from './mem.ts';
 import { ACC_USER } from './paging.ts';
 import {
   descAttr, descBase, descHi, descLimit, descLo, loadSegReal, loadSegV86, nullifyDataSegs, protMode, readDescriptor,
@@ -351,7 +351,7 @@ export function iret(cpu: Cpu, op16: boolean, next: number): void {
   }
   if ((cpu.flags & 0x4000) !== 0) {
     // nested task return
-    const link = readLinSlow(cpu, cpu.segBase[7]!, 2, 0);
+    const link = sysRd(cpu, cpu.segBase[7]!, 2);
     cpu.eip = next;
     taskSwitch(cpu, link, TS_IRET, -1, 0);
     return;

@@ -154,4 +154,11 @@ export class ExecControls {
    * when unmapped. Null outside HVM. Replace the array (setP2m) rather than growing it.
    */
   p2m: Int32Array | null = null;
+  /**
+   * PV: linear addresses at and above this (unsigned; 2^32 = none) are the hypervisor's.
+   * Explicit accesses (data, stack, fetch) from CPL 1-3 there are #PF (not present); the
+   * CPU's implicit supervisor accesses (descriptor tables, TSS) translate normally. Set it
+   * before running, or flush the TLB (cpu.flushTlb()) after changing it.
+   */
+  pvHoleStart = 0x100000000;
 }

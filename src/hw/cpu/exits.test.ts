@@ -92,6 +92,53 @@ describe('PV exits', () => {
     expect(m.run()).toBe(ExitReason.EXCEPTION); // the HLT (#GP at CPL 1)
     expect(acked).toBe(0);
   });
+
+  it('back-to-back RDTSCs differ (the TSC never stands still)', () => {
+    const m = pv(1);
+    m.load(0x1000, asm('rdtsc; mov ebx, eax; mov ecx, edx; rdtsc; int 0x82'));
+    m.cpu.eip = 0x1000;
+    expect(m.run()).toBe(ExitReason.SOFT_INT);
+    const r = m.cpu.regs;
+    const t0 = (r[1]! >>> 0) * 2 ** 32 + (r[3]! >>> 0), t1 = (r[2]! >>> 0) * 2 ** 32 + (r[0]! >>> 0);
+    expect(t1).toBeGreaterThan(t0);
+  });
+
+  it('LFENCE, MFENCE and SFENCE are no-ops for a PV guest (#UD on the bare CPU without SSE2)', () => {
+    const m = pv(1);
+    m.load(0x1000, asm('lfence; mfence; sfence; mov eax, 1; int 0x82'));
+    m.cpu.eip = 0x1000;
+    expect(m.run()).toBe(ExitReason.SOFT_INT);
+    expect(m.cpu.regs[0]).toBe(1);
+    const h = hvm();
+    h.cpu.controls.exceptionBitmap = 1 << 6;
+    h.load(0x1000, asm('mfence'));
+    h.cpu.eip = 0x1000;
+    expect(h.run()).toBe(ExitReason.EXCEPTION);
+    expect(h.cpu.exit.vector).toBe(6);
+  });
+
+  it('the hypervisor hole: explicit accesses from ring 1 are #PF (not present), descriptor loads still work', () => {
+    const m = pv(1);
+    flatGdt(m);
+    identityPaging(m);
+    for (let i = 0; i < 14; i++) m.w32(0x300000 + i * 4, m.r32(0x800 + i * 4)); // the GDT, inside the hole
+    m.cpu.gdtBase = 0x300000;
+    m.cpu.controls.pvHoleStart = 0x300000;
+    m.cpu.flushTlb();
+    const at = (src: string): number[] => {
+      m.load(0x1000, asm(src, { org: 0x1000 }));
+      m.cpu.eip = 0x1000;
+      expect(m.run(), src).toBe(ExitReason.EXCEPTION);
+      const x = m.cpu.exit;
+      return [x.vector, x.errorCode, x.cr2 >>> 0, m.cpu.eip];
+    };
+    expect(at('mov ax, 0x31; mov ds, ax; mov eax, [0x300000]')).toEqual([14, 0, 0x300000, 0x1006]);
+    expect(m.cpu.segSel[3]).toBe(0x31);
+    expect(at('mov dword ptr [0x300ffc], 1')).toEqual([14, 2, 0x300ffc, 0x1000]);
+    expect(at('mov esp, 0x300010; push eax')).toEqual([14, 2, 0x30000c, 0x1005]);
+    expect(at('mov eax, 0x300100; jmp eax')).toEqual([14, 0, 0x300100, 0x300100]);
+    expect(at('mov eax, [0x2ffffe]')).toEqual([14, 0, 0x300000, 0x1000]); // straddles into the hole
+  });
 });
 
 function hvm(): TestMachine {

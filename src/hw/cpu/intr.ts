@@ -24,7 +24,7 @@ import type { Cpu } from './cpu.ts';
 import { EV_EXIT, EV_INTR } from './cpu.ts';
 import { EXC_EXIT, FAULT, raise } from './fault.ts';
 import { getEflags } from './flags.ts';
-import { sysRd, writeLinSlow } from './mem.ts';
+import { sysRd, sysWr, writeLinSlow } from './mem.ts';
 import { ACC_USER } from './paging.ts';
 import {
   A_UNUSABLE, descAttr, descBase, descHi, descLimit, descLo, readDescriptor, setCpl, setSeg, refreshAllSegs,
@@ -297,7 +297,7 @@ function deliverProt(cpu: Cpu, vec: number, err: number, kind: number, ext: bool
 function touchCode(cpu: Cpu, sel: number): void {
   if (readDescriptor(cpu, sel) && (descHi & 0x100) === 0) {
     // accessed bit through the same supervisor path the read used
-    writeLinSlow(cpu, (((sel & 4) !== 0 ? cpu.segBase[6]! : cpu.gdtBase) + (sel & 0xfff8) + 4) | 0, 4, descHi | 0x100, 0);
+    sysWr(cpu, (((sel & 4) !== 0 ? cpu.segBase[6]! : cpu.gdtBase) + (sel & 0xfff8) + 4) | 0, 4, descHi | 0x100);
   }
 }
 

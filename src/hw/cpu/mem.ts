@@ -21,7 +21,7 @@
  */
 import type { Cpu } from './cpu.ts';
 import { raise } from './fault.ts';
-import { ACC_USER, ACC_WRITE, translate } from './paging.ts';
+import { ACC_IMPLICIT, ACC_USER, ACC_WRITE, translate } from './paging.ts';
 import { T_MMIO } from './tlb.ts';
 
 const K_W = 4;
@@ -264,11 +264,11 @@ export function wrLin(cpu: Cpu, lin: number, size: number, v: number): void {
 
 /** Implicit supervisor read (descriptor tables, TSS, IDT): privilege of CPL 0 always. */
 export function sysRd(cpu: Cpu, lin: number, size: number): number {
-  return readLinSlow(cpu, lin, size, 0);
+  return readLinSlow(cpu, lin, size, ACC_IMPLICIT);
 }
 
 export function sysWr(cpu: Cpu, lin: number, size: number, v: number): void {
-  writeLinSlow(cpu, lin, size, v, 0);
+  writeLinSlow(cpu, lin, size, v, ACC_IMPLICIT);
 }
 
 // ---------------------------------------------------------------- stack

@@ -119,6 +119,24 @@ describe('PAE paging', () => {
     expect([m.cpu.exit.vector, m.cpu.exit.errorCode]).toEqual([14, 9]);
   });
 
+  it('PTE bits 62:52 are ignored in PV mode (a 64-bit hypervisor walks in long mode), reserved otherwise', () => {
+    const m = machine();
+    pae(m);
+    m.w32(0x104000 + 0x150 * 8, 0x6000 | 3);
+    m.w32(0x104000 + 0x150 * 8 + 4, 0x7ff00000); // bits 62:52
+    m.w32(0x6000, 0x42);
+    expect(pvRun(m, 'mov eax, [0x150000]; hlt')).toBe(ExitReason.HLT);
+    expect(m.cpu.regs[0]).toBe(0x42);
+    m.cpu.controls.mode = ExecMode.HVM;
+    m.cpu.controls.exceptionBitmap = 1 << 14;
+    m.cpu.flushTlb();
+    m.load(0x1000, asm('mov eax, [0x150000]; hlt', { org: 0x1000 }));
+    m.cpu.eip = 0x1000;
+    m.cpu.halted = false;
+    expect(m.run()).toBe(ExitReason.EXCEPTION);
+    expect([m.cpu.exit.vector, m.cpu.exit.errorCode]).toEqual([14, 9]);
+  });
+
   it('MOV CR3 with a reserved bit in a present PDPTE is #GP(0)', () => {
     const m = machine();
     pae(m);

@@ -16,22 +16,31 @@
  * allowed write. A translation filled by a read of a clean page is entered write-protected
  * (ROUSER|ROSUP), so the first write comes back here and sets D.
  *
- * Reserved bits: PAE entries above MAXPHYADDR (36) and NX without EFER.NXE, bits 20:13 of
+ * Reserved bits: PAE entries above MAXPHYADDR (36; in PV mode bits 62:52 are ignored, as a
+ * 64-bit hypervisor's long-mode walk does) and NX without EFER.NXE, bits 20:13 of
  * a PAE 2 MiB PDE; 32-bit PSE PDEs with MAXPHYADDR 32 ignore bits 20:13 (no PSE-36) and
  * treat bit 21 as reserved.
  */
 import type { Cpu } from './cpu.ts';
+import { ExecMode } from './exit.ts';
 import { raiseExit, raisePF } from './fault.ts';
-import { T_CODE, T_GLOBAL, T_MMIO, T_NOUSER, T_NX, T_ROSUP, T_ROUSER, T_VALID } from './tlb.ts';
+import { T_CODE, T_GLOBAL, T_HOLE, T_MMIO, T_NOUSER, T_NX, T_ROSUP, T_ROUSER, T_VALID } from './tlb.ts';
 
 export const ACC_WRITE = 2;
 export const ACC_USER = 4;
 export const ACC_FETCH = 16;
+/** An implicit supervisor access by the CPU itself (descriptor tables, TSS): not in the error code. */
+export const ACC_IMPLICIT = 32;
 
 const PTE_P = 1, PTE_RW = 2, PTE_US = 4, PTE_A = 0x20, PTE_D = 0x40, PTE_PS = 0x80, PTE_G = 0x100;
 const PF_P = 1, PF_RSVD = 8;
 /** PAE entry high-word bits 62:36 (above MAXPHYADDR 36), reserved. */
 const PAE_HI_RSVD = 0x7ffffff0;
+/**
+ * PV: bits 51:36 only. A 64-bit Xen walks a PV guest's PAE tables in long mode, where bits
+ * 62:52 of PDEs/PTEs are ignored (software-available); PV guests may set them.
+ */
+const PAE_HI_RSVD_PV = 0x000ffff0;
 
 /** True if the valid entry `e` allows access `acc` as it stands (no walk needed). */
 export function entryAllows(e: number, acc: number): boolean {
@@ -47,9 +56,13 @@ export function entryAllows(e: number, acc: number): boolean {
  */
 export function translate(cpu: Cpu, lin: number, acc: number): number {
   const vpn = lin >>> 12;
+  const hole = (lin >>> 0) >= cpu.controls.pvHoleStart;
+  // PV: the hypervisor's part of the address space is not there for the guest's own accesses
+  if (hole && (acc & ACC_IMPLICIT) === 0 && cpu.cpl !== 0) pageFault(cpu, lin, acc, 0);
   const cur = cpu.tlbE[vpn]!;
   if (cur !== 0 && entryAllows(cur, acc)) return cur;
-  const e = walk(cpu, lin, acc);
+  let e = walk(cpu, lin, acc);
+  if (hole) e |= T_HOLE;
   cpu.tlb.set(vpn, e);
   return e;
 }
@@ -173,7 +186,7 @@ function walkPae(cpu: Cpu, lin: number, acc: number): number {
   const pdpteLo = cpu.pdpte[idx * 2]!, pdpteHi = cpu.pdpte[idx * 2 + 1]!;
   if ((pdpteLo & PTE_P) === 0) pageFault(cpu, lin, acc, 0);
   const nxe = (cpu.efer & 0x800) !== 0;
-  const hiRsvd = PAE_HI_RSVD | (nxe ? 0 : 0x80000000);
+  const hiRsvd = (cpu.controls.mode === ExecMode.PV ? PAE_HI_RSVD_PV : PAE_HI_RSVD) | (nxe ? 0 : 0x80000000);
   const write = (acc & ACC_WRITE) !== 0;
   if ((pdpteHi & 0xf) !== 0) pageFault(cpu, lin, acc, 0); // table above 4 GiB: nothing there
   const pdeGpa = (pdpteLo & ~0xfff) | (((lin >>> 21) & 0x1ff) << 3);

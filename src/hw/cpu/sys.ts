@@ -417,8 +417,16 @@ export function wrmsr(cpu: Cpu, i: number): number {
 }
 
 /** Current TSC value (a double). */
+/**
+ * The TSC: clock-derived cycles + tscOffset. The cycle count never repeats (time stands
+ * still inside a block, but back-to-back reads on a real CPU always see it move): a read
+ * that would not be above the last one gets the last + 1.
+ */
 export function readTsc(cpu: Cpu): number {
-  return Math.floor(cpu.clock.nowNs() * (cpu.tscHz / 1e9)) + cpu.tscOffset;
+  let c = Math.floor(cpu.clock.nowNs() * (cpu.tscHz / 1e9));
+  if (c <= cpu.tscCycles) c = cpu.tscCycles + 1;
+  cpu.tscCycles = c;
+  return c + cpu.tscOffset;
 }
 
 export function rdtsc(cpu: Cpu, i: number): number {
@@ -579,8 +587,13 @@ export function fxsaveRstor(cpu: Cpu, i: number, restore: boolean): number {
   return 0;
 }
 
-/** LDMXCSR/STMXCSR and the fences exist only with SSE/SSE2 advertised. */
+/**
+ * LDMXCSR/STMXCSR and the fences exist only with SSE/SSE2 advertised -- except that a PV
+ * guest gets the fences as no-ops whatever CPUID says (every CPU a real Xen runs on has them
+ * and PV guests use them without asking).
+ */
 export function sseOnly(cpu: Cpu, _i: number, sse2: boolean): number {
+  if (cpu.controls.mode === ExecMode.PV) return 0;
   const bit = sse2 ? 1 << 26 : 1 << 25;
   if ((cpu.cpuidEdx1 & bit) === 0) raise(cpu, 6, -1);
   return 0;

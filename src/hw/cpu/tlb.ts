@@ -12,6 +12,7 @@
  *   bit 5  CODE     the frame holds decoded code: writes take the slow path (SMC check)
  *   bit 6  GLOBAL   survives CR3 reloads (PTE.G with CR4.PGE)
  *   bit 7  NX       instruction fetch not allowed (PAE NX with EFER.NXE; HVM: p2m no-exec)
+ *   bit 8  HOLE     in the PV hypervisor hole (ExecControls.pvHoleStart): slow path always
  *
  * Fast path of an access: `(entry & mask) === VALID` with the mask chosen per access kind
  * and CPL (Cpu.rdMask, wrMask, fetch mask), plus a no-page-crossing test. Everything else
@@ -35,6 +36,7 @@ export const T_MMIO = 16;
 export const T_CODE = 32;
 export const T_GLOBAL = 64;
 export const T_NX = 128;
+export const T_HOLE = 256;
 
 const MAX_FILLED = 16384;
 
