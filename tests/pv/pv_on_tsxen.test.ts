@@ -22,8 +22,6 @@ const BUILD = join(ROOT, 'guests', 'build');
 const RESULTS = join(ROOT, 'tests', 'pv_refxen', 'refxen-results.json');
 
 const KNOWN: Readonly<Record<string, string>> = {
-  priv_ops: 'two back-to-back RDTSCs in one CPU block read the same value (docs/cpu.md request 2)',
-  hypervisor_pointers: 'ring 1 can read the GDT/LDT shadows at 0xFFE00000 (docs/cpu.md request 4)',
 };
 
 const kernels = existsSync(BUILD)

@@ -196,6 +196,8 @@ export class Cpu {
   excVec = 0;
   excErr = -1;
   excCr2 = 0;
+  /** The pending #PF is an explicit access into the PV hypervisor hole (controls.pvHoleStart). */
+  excHole = false;
   /** Linear address of the pending read-modify-write (mem.ts rmw*). */
   rmwLin = 0;
   // ---- the machine around the CPU

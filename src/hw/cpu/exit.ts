@@ -73,6 +73,8 @@ export class ExitInfo {
   errorCode = -1;
   /** EXCEPTION #PF, EPT_VIOLATION: the faulting linear address. */
   cr2 = 0;
+  /** EXCEPTION #PF (PV): an explicit access into the hypervisor hole (controls.pvHoleStart). */
+  pfHole = false;
   /** Length of the instruction that exited (instruction exits, SOFT_INT); 0 otherwise. */
   insnLength = 0;
   /** EIP after the instruction (SOFT_INT; instruction exits: EIP + insnLength). */
@@ -105,6 +107,7 @@ export class ExitInfo {
     this.vector = 0;
     this.errorCode = -1;
     this.cr2 = 0;
+    this.pfHole = false;
     this.insnLength = 0;
     this.nextEip = 0;
     this.software = false;

@@ -130,6 +130,7 @@ describe('PV exits', () => {
       m.cpu.eip = 0x1000;
       expect(m.run(), src).toBe(ExitReason.EXCEPTION);
       const x = m.cpu.exit;
+      expect(x.pfHole, `${src}: flagged as a hole access`).toBe(true);
       return [x.vector, x.errorCode, x.cr2 >>> 0, m.cpu.eip];
     };
     expect(at('mov ax, 0x31; mov ds, ax; mov eax, [0x300000]')).toEqual([14, 0, 0x300000, 0x1006]);
@@ -138,6 +139,13 @@ describe('PV exits', () => {
     expect(at('mov esp, 0x300010; push eax')).toEqual([14, 2, 0x30000c, 0x1005]);
     expect(at('mov eax, 0x300100; jmp eax')).toEqual([14, 0, 0x300100, 0x300100]);
     expect(at('mov eax, [0x2ffffe]')).toEqual([14, 0, 0x300000, 0x1000]); // straddles into the hole
+    // an ordinary not-present fault below the hole is not flagged
+    m.w32(0x100000 + 0x200 * 4, 0);
+    m.cpu.flushTlb();
+    m.load(0x1000, asm('mov eax, [0x200010]', { org: 0x1000 }));
+    m.cpu.eip = 0x1000;
+    expect(m.run()).toBe(ExitReason.EXCEPTION);
+    expect([m.cpu.exit.vector, m.cpu.exit.cr2 >>> 0, m.cpu.exit.pfHole]).toEqual([14, 0x200010, false]);
   });
 });
 

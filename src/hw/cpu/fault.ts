@@ -49,6 +49,7 @@ export function raiseTS(cpu: Cpu, errorCode: number): never {
 
 export function raisePF(cpu: Cpu, linear: number, errorCode: number): never {
   cpu.excCr2 = linear | 0;
+  cpu.excHole = false;
   return raise(cpu, 14, errorCode);
 }
 

@@ -135,6 +135,7 @@ function pvExit(cpu: Cpu, vec: number, err: number, kind: number): void {
     if (vec === 14) {
       cpu.cr2 = cpu.excCr2;
       x.cr2 = cpu.excCr2 >>> 0;
+      x.pfHole = kind === EK_EXC && cpu.excHole;
     }
     if (kind === EK_NMI) cpu.nmiBlocked = true;
   }

@@ -23,7 +23,7 @@
  */
 import type { Cpu } from './cpu.ts';
 import { ExecMode } from './exit.ts';
-import { raiseExit, raisePF } from './fault.ts';
+import { raise, raiseExit, raisePF } from './fault.ts';
 import { T_CODE, T_GLOBAL, T_HOLE, T_MMIO, T_NOUSER, T_NX, T_ROSUP, T_ROUSER, T_VALID } from './tlb.ts';
 
 export const ACC_WRITE = 2;
@@ -58,7 +58,7 @@ export function translate(cpu: Cpu, lin: number, acc: number): number {
   const vpn = lin >>> 12;
   const hole = (lin >>> 0) >= cpu.controls.pvHoleStart;
   // PV: the hypervisor's part of the address space is not there for the guest's own accesses
-  if (hole && (acc & ACC_IMPLICIT) === 0 && cpu.cpl !== 0) pageFault(cpu, lin, acc, 0);
+  if (hole && (acc & ACC_IMPLICIT) === 0 && cpu.cpl !== 0) holeFault(cpu, lin, acc);
   const cur = cpu.tlbE[vpn]!;
   if (cur !== 0 && entryAllows(cur, acc)) return cur;
   let e = walk(cpu, lin, acc);
@@ -109,10 +109,24 @@ function frameFlags(cpu: Cpu, ma: number): number {
 }
 
 function pageFault(cpu: Cpu, lin: number, acc: number, bits: number): never {
+  return raisePF(cpu, lin, pfErrorCode(cpu, acc, bits));
+}
+
+function pfErrorCode(cpu: Cpu, acc: number, bits: number): number {
   // I (fetch) is reported only where instruction fetches can be told apart: PAE with NXE.
   let err = (acc & (ACC_WRITE | ACC_USER)) | bits;
   if ((acc & ACC_FETCH) !== 0 && (cpu.cr4 & 0x20) !== 0 && (cpu.efer & 0x800) !== 0) err |= ACC_FETCH;
-  return raisePF(cpu, lin, err);
+  return err;
+}
+
+/**
+ * A not-present #PF for the guest's own access into the hypervisor hole, flagged so the
+ * hypervisor can tell it from its implicit descriptor-table faults at the same addresses.
+ */
+function holeFault(cpu: Cpu, lin: number, acc: number): never {
+  cpu.excCr2 = lin | 0;
+  cpu.excHole = true;
+  return raise(cpu, 14, pfErrorCode(cpu, acc, 0));
 }
 
 /** Walk the page tables for `lin` and build a TLB entry, or fault. */

@@ -19,7 +19,7 @@ import { ExecMode } from '../../../../hw/cpu/exit.ts';
 import { Seg } from '../../../../hw/cpu/regs.ts';
 import { EFER_NXE, Msr } from '../../../../hw/cpu/regs.ts';
 import { ENOMEM } from '../../../../abi/errno.ts';
-import { HYPERVISOR_L2_FIRST_SLOT_PAE } from '../../../../abi/arch_x86_32.ts';
+import { HYPERVISOR_L2_FIRST_SLOT_PAE, MACH2PHYS_VIRT_END } from '../../../../abi/arch_x86_32.ts';
 import type { Xen } from '../../../xen.ts';
 import type { Domain } from '../../../common/domain.ts';
 import type { Vcpu } from '../../../common/vcpu.ts';
@@ -141,6 +141,10 @@ export class PvArch {
     cpu.reset();
     cpu.tscOffset = this.xen.time.tscOffset;
     cpu.controls.mode = ExecMode.PV;
+    // Above the read-only M2P everything is Xen's (per-domain GDT/LDT shadows, its own
+    // mappings): the guest's explicit accesses fault there as on real Xen, while the
+    // CPU's implicit descriptor-table reads still reach the shadows.
+    cpu.controls.pvHoleStart = MACH2PHYS_VIRT_END;
     const dpl = cpu.controls.softIntDpl;
     dpl.fill(0);
     dpl[3] = 3; // int3 and into are DPL-3 gates in Xen's IDT

@@ -114,6 +114,12 @@ export function handleException(xen: Xen, v: Vcpu, vec: number, err: number, cr2
       return;
     }
     case 14: {
+      // The guest's own access above the M2P: on a 64-bit Xen nothing of Xen's is mapped
+      // there for a 32-bit guest, so it is a plain #PF, never a descriptor-table fault.
+      if (cpu.exit.pfHole) {
+        injectPageFault(xen, v, err, cr2);
+        return;
+      }
       const ldt = ldtVa(v.id), gdt = gdtVa(v.id);
       if (cr2 >= ldt && cr2 < ldt + 0x10000) {
         if (xen.pv.dt.ldtFault(v, cr2)) return;
