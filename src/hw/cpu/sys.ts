@@ -140,6 +140,17 @@ export function movFromCr(cpu: Cpu, i: number): number {
   return 0;
 }
 
+/**
+ * DR7.GD: any MOV to or from a debug register is a #DB fault with DR6.BD set, and GD is
+ * cleared as the handler is entered so the handler itself can use the registers.
+ */
+function generalDetect(cpu: Cpu): void {
+  if ((cpu.dr[7]! & 0x2000) === 0) return;
+  cpu.dr[6] = cpu.dr[6]! | 0x2000;
+  cpu.dr[7] = cpu.dr[7]! & ~0x2000;
+  raise(cpu, 1, -1);
+}
+
 export function movToDr(cpu: Cpu, i: number): number {
   const m = cpu.cache.m[i]!;
   let dr = m & 7;
@@ -149,6 +160,7 @@ export function movToDr(cpu: Cpu, i: number): number {
     if ((cpu.cr4 & 8) !== 0) raise(cpu, 6, -1);
     dr += 2;
   }
+  generalDetect(cpu);
   const v = cpu.regs[r]!;
   if (dr === 6) cpu.dr[6] = (v & 0xe00f) | 0xffff0ff0;
   else if (dr === 7) cpu.dr[7] = (v & 0xffff2bff) | 0x400;
@@ -167,6 +179,7 @@ export function movFromDr(cpu: Cpu, i: number): number {
     if ((cpu.cr4 & 8) !== 0) raise(cpu, 6, -1);
     dr += 2;
   }
+  generalDetect(cpu);
   cpu.regs[r] = dr === 6 ? cpu.dr[6]! | 0xffff0ff0 : dr === 7 ? cpu.dr[7]! | 0x400 : cpu.dr[dr]!;
   return 0;
 }
