@@ -3,16 +3,23 @@
  * exit status from its shutdown reason (0 poweroff, 1 crash, 2 bad config or kernel).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const KERNEL = (name: string): string => join(ROOT, 'guests', 'build', `pv-${name}.elf`);
 
+// A run dir of our own: a host daemon someone else runs on this machine must not be the
+// one `create` finds (it would attach to it instead of booting its embedded host).
+const RUNDIR = mkdtempSync(join(tmpdir(), 'tsxen-create-test-'));
+
 function create(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const env: NodeJS.ProcessEnv = { ...process.env, TSXEN_RUNDIR: RUNDIR };
+  delete env.TSXEN_SOCKET;
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'tsxen.mjs'), 'create', ...args], {
-    cwd: ROOT, encoding: 'latin1', timeout: 120_000,
+    cwd: ROOT, encoding: 'latin1', timeout: 120_000, env,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -233,6 +233,38 @@ describe('grant tables: copy', () => {
     noAuditErrors(xen);
   });
 
+  it('copies with every flag combination (frame/gref on each side) and leaves no GTF_reading/writing', () => {
+    const { xen, a, b, page } = setup();
+    const page2 = frame(xen, a);
+    const l1 = frame(xen, b), l2 = frame(xen, b);
+    grant(xen, a, 8, b.domid, page, GTF_permit_access);
+    grant(xen, a, 9, b.domid, page2, GTF_permit_access);
+    const g = grantTables(xen);
+    const v = b.vcpu(0)!;
+    const side = (gref: boolean, ref: number, local: number, mfn: number) =>
+      gref ? { u: ref, domid: a.domid, mfn } : { u: local, domid: DOMID_SELF, mfn: local };
+    for (const flags of [0, GNTCOPY_source_gref, GNTCOPY_dest_gref, GNTCOPY_source_gref | GNTCOPY_dest_gref]) {
+      const src = side((flags & GNTCOPY_source_gref) !== 0, 8, l1, page);
+      const dst = side((flags & GNTCOPY_dest_gref) !== 0, 9, l2, page2);
+      const bytes = [flags + 1, 0xa5, 0x5a, flags + 0x40, 0xff];
+      xen.mem.u8.set(bytes, src.mfn * 4096 + 100);
+      xen.mem.u8.fill(0, dst.mfn * 4096 + 3000, dst.mfn * 4096 + 3005);
+      const rc = gnttabCopyOne(g, v, copyOp({ srcU: src.u, srcDomid: src.domid, srcOffset: 100, dstU: dst.u,
+        dstDomid: dst.domid, dstOffset: 3000, len: bytes.length, flags }));
+      expect(rc, `flags ${flags}`).toBe(GNTST_okay);
+      expect([...xen.mem.u8.subarray(dst.mfn * 4096 + 3000, dst.mfn * 4096 + 3005)], `flags ${flags}`).toEqual(bytes);
+      expect(entryFlags(xen, a, 8)).toBe(GTF_permit_access);
+      expect(entryFlags(xen, a, 9)).toBe(GTF_permit_access);
+      noAuditErrors(xen);
+    }
+    // Zero length copies nothing and succeeds; a frame side naming another domain's frame is refused.
+    expect(gnttabCopyOne(g, v, copyOp({ srcU: l1, srcDomid: DOMID_SELF, dstU: l2, dstDomid: DOMID_SELF, len: 0 }))).toBe(GNTST_okay);
+    expect(gnttabCopyOne(g, v, copyOp({ srcU: l1, srcDomid: DOMID_SELF, dstU: page, dstDomid: DOMID_SELF, len: 4 }))).toBe(GNTST_bad_page);
+    expect(gnttabCopyOne(g, v, copyOp({ srcU: l1, srcDomid: DOMID_SELF, dstU: 9, dstDomid: a.domid, len: 4,
+      flags: GNTCOPY_source_gref }))).toBe(GNTST_permission_denied);
+    noAuditErrors(xen);
+  });
+
   it('gives each refusal its status', () => {
     const { xen, a, b, page } = setup();
     const local = frame(xen, b);
