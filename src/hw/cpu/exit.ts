@@ -18,7 +18,7 @@
  *    the second-stage table `p2m` (gfn -> mfn); a missing or forbidden entry exits with
  *    EPT_VIOLATION.
  *
- * Instruction exits (IO, CPUID, MSR_*, CR_ACCESS, INVLPG, HLT in HVM) happen BEFORE the
+ * Instruction exits (IO, CPUID, MSR_*, CR_ACCESS, INVLPG, RDTSC, HLT in HVM) happen BEFORE the
  * instruction executes, with EIP at it; `insnLength` lets the handler skip it after
  * emulating, as with VMX's VM-exit instruction length.
  */
@@ -53,6 +53,8 @@ export const ExitReason = {
   SYSENTER: 15,
   /** HVM: the guest state cannot be entered or an event cannot be injected. */
   INVALID_STATE: 16,
+  /** HVM: RDTSC with exitOnRdtsc (before the instruction; CR4.TSD's #GP comes first). */
+  RDTSC: 17,
 } as const;
 export type ExitReasonCode = (typeof ExitReason)[keyof typeof ExitReason];
 

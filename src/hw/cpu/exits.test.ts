@@ -245,4 +245,104 @@ describe('HVM exits', () => {
     m.cpu.controls.exitOnInterruptWindow = false;
     expect(m.run()).toBe(ExitReason.HLT);
   });
+  it('MSR exiting by bitmap (low and high ranges), before the instruction; other MSRs run', () => {
+    const m = hvm();
+    const c = m.cpu.controls;
+    c.msrReadBitmap[0x10 >> 3] |= 1 << (0x10 & 7); // TSC
+    const efer = 0x2000 + 0x80; // 0xc0000080 in the high half
+    c.msrWriteBitmap[efer >> 3] |= 1 << (efer & 7);
+    m.cpu.sysenterCs = 0x1234;
+    m.load(0x1000, asm('mov ecx, 0x10; rdmsr; mov ecx, 0xc0000080; mov eax, 0x800; xor edx, edx; wrmsr; mov ecx, 0x174; rdmsr; hlt'));
+    m.cpu.eip = 0x1000;
+    expect(m.run()).toBe(ExitReason.MSR_READ);
+    let x = m.cpu.exit;
+    expect([x.msr, m.cpu.eip, x.insnLength, x.nextEip]).toEqual([0x10, 0x1005, 2, 0x1007]);
+    m.cpu.eip = x.nextEip;
+    expect(m.run()).toBe(ExitReason.MSR_WRITE);
+    x = m.cpu.exit;
+    expect([x.msr >>> 0, x.value, x.valueHigh, m.cpu.eip, m.cpu.efer]).toEqual([0xc0000080, 0x800, 0, 0x1013, 0]);
+    m.cpu.eip = x.nextEip;
+    expect(m.run()).toBe(ExitReason.HLT); // RDMSR 0x174 is not in the bitmap: it ran
+    expect(m.cpu.regs[0]).toBe(0x1234);
+  });
+
+  it('CR access exiting: MOV to/from CRn by mask, CLTS and LMSW under CR0, others run', () => {
+    const m = hvm();
+    m.cpu.controls.crWriteExitMask = (1 << 0) | (1 << 3);
+    m.cpu.controls.crReadExitMask = 1 << 3;
+    m.cpu.cr0 |= 8; // TS
+    m.load(0x1000, asm('mov eax, 0x5000; mov cr3, eax; mov ebx, cr3; clts; lmsw ax; mov ecx, cr4; or ecx, 0x10; mov cr4, ecx; mov edx, cr0; hlt'));
+    m.cpu.eip = 0x1000;
+    const step = (): [number, number, boolean, number, number, number] => {
+      expect(m.run()).toBe(ExitReason.CR_ACCESS);
+      const x = m.cpu.exit;
+      const r: [number, number, boolean, number, number, number] = [m.cpu.eip, x.cr, x.crWrite, x.gpr, x.value >>> 0, x.insnLength];
+      m.cpu.eip = x.nextEip;
+      return r;
+    };
+    expect(step()).toEqual([0x1005, 3, true, 0, 0x5000, 3]);
+    expect(m.cpu.cr3).toBe(0);
+    expect(step()).toEqual([0x1008, 3, false, 3, 0, 3]);
+    expect(step()).toEqual([0x100b, 0, true, -1, (m.cpu.cr0 & ~8) >>> 0, 2]);
+    expect(m.cpu.cr0 & 8).toBe(8); // CLTS did not run
+    expect(step()).toEqual([0x100d, 0, true, -1, 0x5000, 3]);
+    expect(m.run()).toBe(ExitReason.HLT); // CR4 and reads of CR0 do not exit
+    expect([m.cpu.cr4 & 0x10, m.cpu.regs[2]]).toEqual([0x10, m.cpu.cr0]);
+  });
+
+  it('INVLPG exits with the linear address; RDTSC exits as RDTSC after the CR4.TSD check', () => {
+    const m = hvm();
+    m.cpu.controls.exitOnInvlpg = true;
+    m.cpu.controls.exitOnRdtsc = true;
+    m.load(0x1000, asm('mov ebx, 0x4000; invlpg [ebx + 0x10]; rdtsc; hlt'));
+    m.cpu.eip = 0x1000;
+    m.cpu.regs[0] = 0x11;
+    expect(m.run()).toBe(ExitReason.INVLPG);
+    expect([m.cpu.exit.cr2, m.cpu.eip, m.cpu.exit.nextEip]).toEqual([0x4010, 0x1005, 0x1009]);
+    m.cpu.eip = m.cpu.exit.nextEip;
+    expect(m.run()).toBe(ExitReason.RDTSC);
+    expect([m.cpu.eip, m.cpu.exit.insnLength, m.cpu.regs[0]]).toEqual([0x1009, 2, 0x11]);
+    // At CPL 3 with CR4.TSD, RDTSC is #GP(0) in the guest (through its IDT) before any exit.
+    m.cpu.controls.exceptionBitmap = 1 << 13;
+    m.cpu.setCr4(m.cpu.cr4 | 4);
+    m.cpu.setSegment(1, { selector: 0x1b, base: 0, limit: -1, attr: 0xc0fb });
+    m.cpu.setSegment(2, { selector: 0x23, base: 0, limit: -1, attr: 0xc0f3 });
+    m.cpu.eip = 0x1009;
+    expect(m.run()).toBe(ExitReason.EXCEPTION);
+    expect([m.cpu.exit.vector, m.cpu.exit.errorCode, m.cpu.eip]).toEqual([13, 0, 0x1009]);
+  });
+
+  it('guest paging through the second stage: table walks, A/D updates as writes, fetch permission', () => {
+    const m = hvm();
+    const p2m = new Int32Array(0x200);
+    for (let g = 0; g < 0x200; g++) p2m[g] = ((g + 0x100) << 4) | 7;
+    m.cpu.controls.p2m = p2m;
+    // guest PD at gpa 0x10000, PT at 0x11000 (machine +1 MiB), identity for the first 2 MiB
+    m.w32(0x110000, 0x11000 | 7);
+    for (let i = 0; i < 0x200; i++) m.w32(0x111000 + i * 4, (i << 12) | 7);
+    m.load(0x101000, asm('mov eax, [0x5000]; hlt'));
+    m.w32(0x105000, 0xfeed);
+    expect(m.cpu.setCr3(0x10000)).toBe(true);
+    expect(m.cpu.setCr0(m.cpu.cr0 | 0x80000000)).toBe(true);
+    const go = (): number => {
+      m.cpu.flushTlb();
+      m.cpu.eip = 0x1000;
+      m.cpu.halted = false;
+      return m.run();
+    };
+    p2m[0x11] = 0; // the page table is not mapped: the walk's read exits
+    expect(go()).toBe(ExitReason.EPT_VIOLATION);
+    expect([m.cpu.exit.gpa, m.cpu.exit.access, m.cpu.exit.cr2, m.cpu.eip]).toEqual([0x11004, 1, 0x1000, 0x1000]);
+    p2m[0x11] = (0x111 << 4) | 1; // read-only page table: setting the PTE's A bit is a write
+    expect(go()).toBe(ExitReason.EPT_VIOLATION);
+    expect([m.cpu.exit.gpa, m.cpu.exit.access]).toEqual([0x11004, 2]);
+    expect(m.r32(0x111004)).toBe(0x1007); // unchanged
+    p2m[0x11] = (0x111 << 4) | 3;
+    p2m[0x1] = (0x101 << 4) | 3; // code page readable, not executable
+    expect(go()).toBe(ExitReason.EPT_VIOLATION);
+    expect([m.cpu.exit.gpa, m.cpu.exit.access, m.cpu.exit.cr2]).toEqual([0x1000, 4, 0x1000]);
+    p2m[0x1] = (0x101 << 4) | 7;
+    expect(go()).toBe(ExitReason.HLT);
+    expect([m.cpu.regs[0], m.r32(0x111004), m.r32(0x111014)]).toEqual([0xfeed, 0x1027, 0x5027]);
+  });
 });

@@ -95,7 +95,13 @@ function readTable32(cpu: Cpu, ma: number): number {
   return ma >= 0 && ma + 4 <= cpu.mem.size ? cpu.memView.getInt32(ma, true) : -1;
 }
 
-function setTableBits(cpu: Cpu, ma: number, value: number): void {
+/**
+ * Store a paging entry whose A/D bits the walk sets. Under a second stage the store is a
+ * write to the table's guest frame (as VMX counts A/D updates), so a read-only p2m entry
+ * (a write-protected or log-dirty page table) exits before the entry changes.
+ */
+function setTableBits(cpu: Cpu, gpa: number, ma: number, value: number, lin: number): void {
+  if (cpu.controls.p2m !== null) secondStage(cpu, gpa, ACC_WRITE, lin);
   if (ma >= 0 && ma + 4 <= cpu.mem.size) {
     cpu.memView.setInt32(ma, value, true);
     if (cpu.mem.codeLines[ma >>> 12] !== 0) cpu.mem.notifyWritten(ma, 4);
@@ -177,12 +183,12 @@ function walk32(cpu: Cpu, lin: number, acc: number): number {
     const gpaPage = ((pde & 0xffc00000) | (lin & 0x3ff000)) | 0;
     const e = finish(cpu, lin, acc, 0, user, writable, false, (pde & PTE_G) !== 0, (pde & PTE_D) !== 0 || write);
     const nb = pde | PTE_A | (write ? PTE_D : 0);
-    if (nb !== pde) setTableBits(cpu, pdeMa, nb);
+    if (nb !== pde) setTableBits(cpu, pdeGpa, pdeMa, nb, lin);
     return linkFrame(cpu, lin, acc, gpaPage, e);
   }
   if ((pde & PTE_A) === 0) {
     pde |= PTE_A;
-    setTableBits(cpu, pdeMa, pde);
+    setTableBits(cpu, pdeGpa, pdeMa, pde, lin);
   }
   const pteGpa = (pde & ~0xfff) | (((lin >>> 12) & 0x3ff) << 2);
   const pteMa = secondStage(cpu, pteGpa, 0, lin);
@@ -191,7 +197,7 @@ function walk32(cpu: Cpu, lin: number, acc: number): number {
   const user = (pde & pte & PTE_US) !== 0, writable = (pde & pte & PTE_RW) !== 0;
   const e = finish(cpu, lin, acc, 0, user, writable, false, (pte & PTE_G) !== 0, (pte & PTE_D) !== 0 || write);
   const nb = pte | PTE_A | (write ? PTE_D : 0);
-  if (nb !== pte) setTableBits(cpu, pteMa, nb);
+  if (nb !== pte) setTableBits(cpu, pteGpa, pteMa, nb, lin);
   return linkFrame(cpu, lin, acc, pte & ~0xfff, e);
 }
 
@@ -215,13 +221,13 @@ function walkPae(cpu: Cpu, lin: number, acc: number): number {
     const user = (pde & PTE_US) !== 0, writable = (pde & PTE_RW) !== 0;
     const e = finish(cpu, lin, acc, 0, user, writable, nx, (pde & PTE_G) !== 0, (pde & PTE_D) !== 0 || write);
     const nb = pde | PTE_A | (write ? PTE_D : 0);
-    if (nb !== pde) setTableBits(cpu, pdeMa, nb);
+    if (nb !== pde) setTableBits(cpu, pdeGpa, pdeMa, nb, lin);
     if ((pdeHi & 0xf) !== 0) return highFrame(lin, e);
     return linkFrame(cpu, lin, acc, ((pde & 0xffe00000) | (lin & 0x1ff000)) | 0, e);
   }
   if ((pde & PTE_A) === 0) {
     pde |= PTE_A;
-    setTableBits(cpu, pdeMa, pde);
+    setTableBits(cpu, pdeGpa, pdeMa, pde, lin);
   }
   if ((pdeHi & 0xf) !== 0) pageFault(cpu, lin, acc, 0);
   const pteGpa = (pde & ~0xfff) | (((lin >>> 12) & 0x1ff) << 3);
@@ -234,7 +240,7 @@ function walkPae(cpu: Cpu, lin: number, acc: number): number {
   const user = (pde & pte & PTE_US) !== 0, writable = (pde & pte & PTE_RW) !== 0;
   const e = finish(cpu, lin, acc, 0, user, writable, nx, (pte & PTE_G) !== 0, (pte & PTE_D) !== 0 || write);
   const nb = pte | PTE_A | (write ? PTE_D : 0);
-  if (nb !== pte) setTableBits(cpu, pteMa, nb);
+  if (nb !== pte) setTableBits(cpu, pteGpa, pteMa, nb, lin);
   if ((pteHi & 0xf) !== 0) return highFrame(lin, e);
   return linkFrame(cpu, lin, acc, pte & ~0xfff, e);
 }

@@ -445,8 +445,8 @@ export function readTsc(cpu: Cpu): number {
 export function rdtsc(cpu: Cpu, i: number): number {
   if ((cpu.cr4 & 4) !== 0 && (cpu.cpl !== 0 || (cpu.flags & 0x20000) !== 0) && (cpu.cr0 & 1) !== 0) raise(cpu, 13, 0);
   if (hvm(cpu) && cpu.controls.exitOnRdtsc) {
-    cpu.exit.reset(ExitReason.NONE);
-    insnExit(cpu, i, ExitReason.NONE);
+    cpu.exit.reset(ExitReason.RDTSC);
+    insnExit(cpu, i, ExitReason.RDTSC);
   }
   const t = readTsc(cpu);
   cpu.regs[0] = t % 0x100000000 | 0;
