@@ -19,7 +19,10 @@ import type { GuestExit } from '../../src/dom0/toolstack/toolstack.ts';
 import { readXenTrace } from '../../src/dom0/libxc/trace.ts';
 import { ForeignMap } from '../../src/dom0/libxc/foreign.ts';
 import { DOMID_XEN } from '../../src/abi/xen.ts';
-import { TRC_HYPERCALL, TRC_SCHED_SWITCH } from '../../src/xen/common/trace.ts';
+import { TRC_HYPERCALL, TRC_PGTYPE, TRC_SCHED_SWITCH, TRC_TRAP } from '../../src/xen/common/trace.ts';
+import {
+  PGT_count_mask, PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table, PGT_pinned, PGT_type_mask, PGT_validated,
+} from '../../src/xen/mm/frame_table.ts';
 
 const BUILD = join(import.meta.dirname, '..', '..', 'guests', 'build');
 const KERNEL = (name: string): string => join(BUILD, `pv-${name}.elf`);
@@ -141,6 +144,35 @@ describe('guest lifecycle', () => {
     const info = h.xc.traceInfo();
     if (typeof info === 'number') throw new Error('traceInfo');
     expect(() => ForeignMap.map(h.xc, DOMID_XEN, [info.mfn - 1])).toThrow(/mapping frames/);
+    expect(auditMemory(h.xen)).toEqual([]);
+  }, 120_000);
+
+  it.skipIf(!have('trap_bounce') || !have('pin_tables'))('traces bounced traps and page-type changes', async () => {
+    const h = host();
+    const run = async (name: string): Promise<number> => {
+      let exit: GuestExit | null = null;
+      const g = h.toolstack.createPv(cfg(name), new Uint8Array(readFileSync(KERNEL(name))));
+      g.onExit((e) => (exit = e));
+      await h.runUntil(() => exit !== null, { timeoutMs: 60_000 });
+      expect(exit).toEqual({ reason: SHUTDOWN_poweroff, action: 'destroy' });
+      return g.domid;
+    };
+    const traps = await run('trap_bounce');
+    let t = readXenTrace(h.xc);
+    const vectors = new Set(t.records.filter((r) => r.event === TRC_TRAP && r.a >>> 16 === traps).map((r) => r.b));
+    for (const vec of [0, 1, 3, 4, 5, 6, 13, 14]) expect(vectors.has(vec), `vector ${vec} traced`).toBe(true);
+    const from = t.total;
+    await run('pin_tables');
+    t = readXenTrace(h.xc, from);
+    const types = t.records.filter((r) => r.event === TRC_PGTYPE).map((r) => r.b >>> 0);
+    // New L1/L2/L3 types (validated), pins, and demotions back to no type count.
+    for (const type of [PGT_l1_page_table, PGT_l2_page_table, PGT_l3_page_table]) {
+      // A type change (not a pin): validated, unpinned, the first type reference.
+      expect(types.some((x) => (x & PGT_type_mask) === type && (x & PGT_validated) !== 0 && (x & PGT_pinned) === 0 &&
+        (x & PGT_count_mask) === 1), `type ${type.toString(16)}`).toBe(true);
+      expect(types.some((x) => (x & PGT_type_mask) === type && (x & PGT_pinned) !== 0), `pin ${type.toString(16)}`).toBe(true);
+    }
+    expect(types.some((x) => (x & PGT_validated) === 0 && (x & PGT_count_mask) === 0)).toBe(true);
     expect(auditMemory(h.xen)).toEqual([]);
   }, 120_000);
 

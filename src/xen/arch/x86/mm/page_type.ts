@@ -59,6 +59,8 @@ export interface PageTypeHooks {
   validateSegDescPage(mfn: number, owner: number): number;
   /** A read-only mapping of a descriptor page in use went away: drop LDT shadows. */
   segDescUnmapped(owner: number): void;
+  /** A frame took a new type (validated) or a page table lost its type (demoted): trace it. */
+  typeChanged(mfn: number, typeInfo: number): void;
 }
 
 /** Largest frame number a PTE can name (Xen's PADDR_MASK >> PAGE_SHIFT for 52-bit addresses). */
@@ -125,6 +127,7 @@ export class PageTypes {
       }
       ft.typeInfo[mfn]! |= PGT_validated;
     }
+    if (cnt === 0 && (x & (PGT_type_mask | PGT_pae_xen_l2)) !== type) this.hooks.typeChanged(mfn, ft.typeInfo[mfn]!);
     return 0;
   }
 
@@ -144,6 +147,7 @@ export class PageTypes {
       ft.typeInfo[mfn] = x & ~PGT_validated;
       this._devalidate(mfn, x);
       ft.typeInfo[mfn] = (ft.typeInfo[mfn]! & ~PGT_pae_xen_l2) - 1;
+      this.hooks.typeChanged(mfn, ft.typeInfo[mfn]!);
       return;
     }
     ft.typeInfo[mfn] = x - 1;

@@ -31,6 +31,7 @@ import { PvGuestMemory } from './pv_guest_memory.ts';
 import { DescriptorTables } from './descriptor_tables.ts';
 import { runPvVcpu } from './pv_run.ts';
 import { assert } from '../../../util/assert.ts';
+import { TRC_PGTYPE } from '../../../common/trace.ts';
 
 const CR0_PV = 0x80010033; // PG | WP | NE | ET | MP | PE
 const CR0_TS = 0x8;
@@ -90,6 +91,7 @@ export class PvArch {
         const d = xen.domain(owner);
         if (d) for (const v of d.vcpus) if (v?.pv) this.dt.destroyLdt(v);
       },
+      typeChanged: (mfn, typeInfo) => xen.trace.record(TRC_PGTYPE, mfn, typeInfo),
     };
   }
 
