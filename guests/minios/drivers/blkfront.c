@@ -11,12 +11,14 @@
 #include <xen/io/protocols.h>
 #include <xen/io/xs_paths.h>
 
-#define MAX_DEVS 4
+#define MAX_DEVS BLKFRONT_MAX_DEVS
 #define MAX_RING_ORDER 2                    /* up to 4 ring pages, 128 slots */
 #define MAX_RING_SLOTS 128
 #define MAX_INDIRECT_SEGS 64                /* 256 KiB per indirect request, one page of segments */
 #define STATE_TIMEOUT (30 * NSEC_PER_SEC)
 #define IO_TIMEOUT (60 * NSEC_PER_SEC)
+#define DRAIN_TIMEOUT (5 * NSEC_PER_SEC)     /* requests in flight at an unplug */
+#define CLOSE_TIMEOUT (5 * NSEC_PER_SEC)     /* each backend state step of a close */
 
 struct shadow {
     int in_use;
@@ -40,7 +42,10 @@ struct blkdev {
     unsigned ring_order;
     grant_ref_t ring_refs[1 << MAX_RING_ORDER];
     evtchn_port_t port;
-    int connected;
+    int state;                         /* DEV_* */
+    int connected;                     /* accepting new I/O */
+    int live;                          /* ring granted, port open: responses are processed */
+    uint32_t gen;                      /* bumped at every close: waiters of an old ring give up */
     uint64_t sectors;
     unsigned sector_size, info;
     int flush, barrier, discard;
@@ -52,8 +57,27 @@ struct blkdev {
     uint64_t reads, writes, flushes, discards, errors;
 };
 
+/* Slot states. A slot keeps its index (the shell's `disk use N`) across unplug/replug. */
+enum { DEV_FREE, DEV_CONNECTING, DEV_CONNECTED, DEV_CLOSED, DEV_FAILED, DEV_GONE };
+
 static struct blkdev devs[MAX_DEVS];
 static unsigned nr_devs;
+static struct xb_watch list_watch = { .path = "device/vbd", .token = "vbds" };
+static uint32_t list_seen;
+static int bus_running;                /* blk_bus_poll is not re-entered from its own waits */
+
+struct moved_arg { struct xb_watch *w; uint32_t seen; };
+static int watch_moved_cond(void *p)
+{
+    struct moved_arg *a = p;
+    return a->w->fired != a->seen;
+}
+
+static int connected_cond(void *p)
+{
+    struct blkdev *d = p;
+    return d && d->state == DEV_CONNECTED;
+}
 
 unsigned blkfront_count(void) { return nr_devs; }
 struct blkdev *blkfront_get(unsigned i) { return i < nr_devs ? &devs[i] : 0; }
@@ -61,6 +85,7 @@ struct blkdev *blkfront_get(unsigned i) { return i < nr_devs ? &devs[i] : 0; }
 void blk_get_info(struct blkdev *d, struct blk_info *o)
 {
     o->nodename = d->nodename;
+    o->devid = d->devid;
     o->sectors = d->sectors;
     o->sector_size = d->sector_size;
     o->info = d->info;
@@ -96,7 +121,7 @@ static void end_grants(struct shadow *s)
 
 static void process_responses(struct blkdev *d)
 {
-    if (!d->connected) return;
+    if (!d->live) return;
     for (;;) {
         RING_IDX prod = d->ring.sring->rsp_prod;
         rmb();
@@ -130,21 +155,10 @@ static void process_responses(struct blkdev *d)
     }
 }
 
+/* The I/O poller: responses only, so it keeps running while the bus poller waits. */
 static void blk_poll(void)
 {
-    for (unsigned i = 0; i < nr_devs; i++) {
-        struct blkdev *d = &devs[i];
-        process_responses(d);
-        if (d->be_watch.fired != d->be_seen && d->connected) {
-            d->be_seen = d->be_watch.fired;
-            int st = xb_read_state(d->be_state_path);
-            if (st >= XenbusStateClosing) {
-                printk("blkfront %s: backend closing (state %d)\n", d->nodename, st);
-                d->connected = 0;
-                xb_switch_state(d->state_path, XenbusStateClosing);
-            }
-        }
-    }
+    for (unsigned i = 0; i < nr_devs; i++) process_responses(&devs[i]);
 }
 
 static int read_str(const char *dir, const char *key, char *buf, unsigned size)
@@ -197,6 +211,21 @@ static int write_ring_keys(struct blkdev *d)
     }
 }
 
+/* Give back the ring pages' grants and the port (after the backend let go of them). */
+static void release_ring(struct blkdev *d)
+{
+    d->live = 0;
+    for (unsigned r = 0; r < (1u << d->ring_order); r++) {
+        if (d->ring_refs[r] == GNTTAB_INVALID_REF) continue;
+        if (!gnttab_end_access(d->ring_refs[r]))
+            printk("blkfront %s: ring page %u still mapped by the backend; leaving it granted\n",
+                   d->nodename, r);
+        d->ring_refs[r] = GNTTAB_INVALID_REF;
+    }
+    if (d->port) evtchn_close_port(d->port);
+    d->port = 0;
+}
+
 static int connect(struct blkdev *d)
 {
     int rc = read_str(d->nodename, XS_KEY_BACKEND, d->backend, sizeof(d->backend));
@@ -204,7 +233,7 @@ static int connect(struct blkdev *d)
     d->backend_id = (domid_t)read_num(d->nodename, XS_KEY_BACKEND_ID, 0);
     char be_state[sizeof(d->be_state_path)];
     snprintf(be_state, sizeof(be_state), "%s/%s", d->backend, XS_KEY_STATE);
-    /* After a restore the backend (its path names our new domid) is a new one. */
+    /* After a restore (or a replug) the backend may be a new one. */
     if (d->be_watch.registered && strcmp(be_state, d->be_state_path)) xb_unwatch(&d->be_watch);
     strcpy_s(d->be_state_path, be_state, sizeof(d->be_state_path));
     snprintf(d->state_path, sizeof(d->state_path), "%s/%s", d->nodename, XS_KEY_STATE);
@@ -223,14 +252,12 @@ static int connect(struct blkdev *d)
     }
 
     /* Ring size: what we allow (blkring=ORDER), bounded by the backend. */
-    unsigned order = 0;
     const char *opt = cmdline_get("blkring");
     uint32_t want = 1;
     if (opt && parse_u32(opt, &want) == 0 && want > MAX_RING_ORDER) want = MAX_RING_ORDER;
     uint64_t be_max = read_num(d->backend, XS_KEY_MAX_RING_PAGE_ORDER, 0);
-    order = (unsigned)MIN((uint64_t)want, be_max);
-    d->ring_order = order;
-    unsigned pages = 1u << order;
+    d->ring_order = (unsigned)MIN((uint64_t)want, be_max);
+    unsigned pages = 1u << d->ring_order;
     if (!d->ring_va) {
         d->ring_va = alloc_pages(1u << MAX_RING_ORDER);
         if (!d->ring_va) return -XEN_ENOMEM;
@@ -240,25 +267,30 @@ static int connect(struct blkdev *d)
     SHARED_RING_INIT(sring);
     FRONT_RING_INIT(&d->ring, sring, pages * PAGE_SIZE);
     memset(d->shadow, 0, sizeof(d->shadow));
+    for (unsigned i = 0; i < (1u << MAX_RING_ORDER); i++) d->ring_refs[i] = GNTTAB_INVALID_REF;
+    d->port = 0;
     for (unsigned i = 0; i < pages; i++) {
         d->ring_refs[i] = gnttab_grant_access(d->backend_id,
                                               virt_to_mfn((char *)d->ring_va + i * PAGE_SIZE), 0);
-        if (d->ring_refs[i] == GNTTAB_INVALID_REF) return -XEN_ENOSPC;
+        if (d->ring_refs[i] == GNTTAB_INVALID_REF) goto fail_nospc;
     }
     long port = alloc_unbound_port(d->backend_id, blk_event, d);
-    if (port < 0) return (int)port;
+    if (port < 0) {
+        rc = (int)port;
+        goto fail;
+    }
     d->port = (evtchn_port_t)port;
+    d->live = 1;
 
     rc = write_ring_keys(d);
-    if (rc) return rc;
-    rc = xb_switch_state(d->state_path, XenbusStateInitialised);
-    if (rc) return rc;
+    if (!rc) rc = xb_switch_state(d->state_path, XenbusStateInitialised);
+    if (rc) goto fail;
     rc = xb_wait_state(d->be_state_path, XenbusStateConnected, XenbusStateConnected, &d->be_watch,
                        STATE_TIMEOUT);
     if (rc < 0) {
         printk("blkfront %s: backend did not connect (%s, state %d)\n", d->nodename,
                xb_strerror(rc), xb_read_state(d->be_state_path));
-        return rc;
+        goto fail;
     }
     d->sectors = read_num(d->backend, XS_KEY_SECTORS, 0);
     d->sector_size = (unsigned)read_num(d->backend, XS_KEY_SECTOR_SIZE, 512);
@@ -273,28 +305,93 @@ static int connect(struct blkdev *d)
     d->max_indirect = ind > BLKIF_MAX_SEGMENTS_PER_REQUEST ? (unsigned)MIN(ind, (uint64_t)cap) : 0;
     if (d->max_indirect <= BLKIF_MAX_SEGMENTS_PER_REQUEST) d->max_indirect = 0;
     rc = xb_switch_state(d->state_path, XenbusStateConnected);
-    if (rc) return rc;
+    if (rc) goto fail;
     d->be_seen = d->be_watch.fired;
     d->connected = 1;
+    d->state = DEV_CONNECTED;
     printk("BLK %s: backend %s sectors=%llu sector-size=%u info=%u ring-pages=%u slots=%u "
            "indirect=%u flush=%d barrier=%d discard=%d\n",
            d->nodename, d->backend, (unsigned long long)d->sectors, d->sector_size, d->info,
            pages, RING_SIZE(&d->ring), d->max_indirect, d->flush, d->barrier, d->discard);
     return 0;
+fail_nospc:
+    rc = -XEN_ENOSPC;
+fail:
+    /* The backend maps nothing before it goes Connected, so the grants can go now. */
+    release_ring(d);
+    return rc;
 }
 
+/* Every request handed to the backend has its response (its waiter may not have reaped it). */
 static int drained_cond(void *p)
 {
     struct blkdev *d = p;
+    process_responses(d);
     for (unsigned i = 0; i < MAX_RING_SLOTS; i++)
-        if (d->shadow[i].in_use) return 0;
+        if (d->shadow[i].in_use && !d->shadow[i].done) return 0;
     return 1;
+}
+
+/* The backend reached `lo` or beyond, or its directory is gone. */
+static int wait_backend(struct blkdev *d, int lo, uint64_t timeout)
+{
+    uint64_t deadline = now_ns() + timeout;
+    for (;;) {
+        uint32_t seen = d->be_watch.fired;
+        int st = xb_read_state(d->be_state_path);
+        if (st < 0 || st == XenbusStateUnknown || st >= lo) return st;
+        uint64_t now = now_ns();
+        if (now >= deadline) return -XEN_ETIME;
+        struct moved_arg a = { &d->be_watch, seen };
+        wait_for(watch_moved_cond, &a, deadline - now);
+    }
+}
+
+/*
+ * Close the device (hot unplug, or our shutdown), as Linux blkfront does: no new I/O,
+ * let the requests in flight finish (up to DRAIN_TIMEOUT), Closing, wait for the
+ * backend's Closing (it disconnects: unmaps our grants, unbinds the port), Closed, wait
+ * for its Closed or for its directory to go, then fail whatever never got a response and
+ * give back every grant and the port.
+ */
+static void blk_close(struct blkdev *d, const char *why)
+{
+    if (d->state != DEV_CONNECTED) return;
+    d->connected = 0;
+    unsigned inflight = 0;
+    for (unsigned i = 0; i < MAX_RING_SLOTS; i++) inflight += d->shadow[i].in_use && !d->shadow[i].done;
+    printk("BLK %s: closing (%s), %u requests in flight\n", d->nodename, why, inflight);
+    if (!wait_for(drained_cond, d, DRAIN_TIMEOUT))
+        printk("blkfront %s: requests still in flight after the drain time\n", d->nodename);
+    xb_switch_state(d->state_path, XenbusStateClosing);
+    int st = wait_backend(d, XenbusStateClosing, CLOSE_TIMEOUT);
+    process_responses(d);
+    xb_switch_state(d->state_path, XenbusStateClosed);
+    if (st > 0) st = wait_backend(d, XenbusStateClosed, CLOSE_TIMEOUT);
+    process_responses(d);
+    unsigned failed = 0;
+    for (unsigned i = 0; i < MAX_RING_SLOTS; i++) {
+        struct shadow *s = &d->shadow[i];
+        if (!s->in_use || s->done) continue;
+        end_grants(s);
+        s->status = BLKIF_RSP_ERROR;
+        wmb();
+        s->done = 1;
+        failed++;
+    }
+    release_ring(d);
+    if (d->be_watch.registered) xb_unwatch(&d->be_watch);
+    d->gen++;
+    d->state = DEV_CLOSED;
+    int be = xb_read_state(d->be_state_path);
+    if (be > 0) printk("BLK %s: closed (backend state %d) failed=%u\n", d->nodename, be, failed);
+    else printk("BLK %s: closed (backend gone) failed=%u\n", d->nodename, failed);
 }
 
 static void blk_suspend(void)
 {
     for (unsigned i = 0; i < nr_devs; i++)
-        if (!wait_for(drained_cond, &devs[i], IO_TIMEOUT))
+        if (devs[i].state == DEV_CONNECTED && !wait_for(drained_cond, &devs[i], IO_TIMEOUT))
             printk("blkfront %s: I/O still in flight at suspend\n", devs[i].nodename);
 }
 
@@ -303,59 +400,149 @@ static void blk_resume(int new_domain)
     if (!new_domain) return;
     for (unsigned i = 0; i < nr_devs; i++) {
         struct blkdev *d = &devs[i];
-        d->connected = 0;                /* old grants and port died with the old domain */
+        if (d->state != DEV_CONNECTED) continue;
+        /* Old grants and port died with the old domain; the watches were re-registered. */
+        d->connected = 0;
+        d->live = 0;
+        d->gen++;
+        d->state = DEV_CONNECTING;
         int rc = connect(d);
-        if (rc) printk("blkfront %s: reconnect failed: %s\n", d->nodename, xb_strerror(rc));
+        if (rc) {
+            printk("blkfront %s: reconnect failed: %s\n", d->nodename, xb_strerror(rc));
+            d->state = DEV_FAILED;
+        }
     }
 }
 
 static void blk_shutdown(void)
 {
-    for (unsigned i = 0; i < nr_devs; i++) {
-        struct blkdev *d = &devs[i];
-        if (!d->connected) continue;
-        wait_for(drained_cond, d, 5 * NSEC_PER_SEC);
-        d->connected = 0;
-        xb_switch_state(d->state_path, XenbusStateClosing);
-        int st = xb_wait_state(d->be_state_path, XenbusStateClosing, XenbusStateClosed, &d->be_watch,
-                               5 * NSEC_PER_SEC);
-        xb_switch_state(d->state_path, XenbusStateClosed);
-        if (st >= 0)
-            st = xb_wait_state(d->be_state_path, XenbusStateClosed, XenbusStateClosed, &d->be_watch,
-                               5 * NSEC_PER_SEC);
-        for (unsigned r = 0; r < (1u << d->ring_order); r++) gnttab_end_access(d->ring_refs[r]);
-        evtchn_close_port(d->port);
-        printk("BLK %s: closed (backend state %d)\n", d->nodename, xb_read_state(d->be_state_path));
-    }
+    for (unsigned i = 0; i < nr_devs; i++) blk_close(&devs[i], "shutdown");
 }
 
 static const struct lifecycle_ops blk_lifecycle = {
     .name = "blkfront", .suspend = blk_suspend, .resume = blk_resume, .shutdown = blk_shutdown,
 };
 
-void blkfront_init(void)
+static struct blkdev *find_slot(uint32_t devid)
 {
-    char list[256];
-    int n = xb_ls(XBT_NIL, "device/vbd", list, sizeof(list));
-    if (n <= 0) {
-        printk("blkfront: no block devices\n");
+    for (unsigned i = 0; i < nr_devs; i++)
+        if (devs[i].devid == devid && devs[i].state != DEV_GONE && devs[i].state != DEV_FREE)
+            return &devs[i];
+    return 0;
+}
+
+/* A slot for a new device: the one it had before, else the first unused or gone one. */
+static struct blkdev *new_slot(uint32_t devid)
+{
+    for (unsigned i = 0; i < nr_devs; i++)
+        if (devs[i].state == DEV_GONE && devs[i].devid == devid) return &devs[i];
+    for (unsigned i = 0; i < nr_devs; i++)
+        if (devs[i].state == DEV_GONE) return &devs[i];
+    if (nr_devs < MAX_DEVS) return &devs[nr_devs++];
+    return 0;
+}
+
+static void probe(uint32_t devid)
+{
+    struct blkdev *d = new_slot(devid);
+    if (!d) {
+        printk("blkfront: no slot for device/vbd/%u (at most %u devices)\n", devid, MAX_DEVS);
         return;
     }
-    poller_register("blkfront", blk_poll);
-    control_register(&blk_lifecycle);
-    const char *name = list;
-    for (int i = 0; i < n && nr_devs < MAX_DEVS; i++, name += strlen(name) + 1) {
-        struct blkdev *d = &devs[nr_devs];
-        uint32_t devid;
-        if (parse_u32(name, &devid)) continue;
-        d->devid = devid;
-        snprintf(d->nodename, sizeof(d->nodename), "device/vbd/%u", devid);
-        nr_devs++;
-        int rc = connect(d);
-        if (rc) printk("blkfront %s: connect failed: %s\n", d->nodename, xb_strerror(rc));
+    d->devid = devid;
+    snprintf(d->nodename, sizeof(d->nodename), "device/vbd/%u", devid);
+    d->state = DEV_CONNECTING;
+    int rc = connect(d);
+    if (rc) {
+        printk("blkfront %s: connect failed: %s\n", d->nodename, xb_strerror(rc));
+        d->state = DEV_FAILED;
     }
 }
 
+static int listed(const char *list, int n, uint32_t devid)
+{
+    const char *name = list;
+    for (int i = 0; i < n; i++, name += strlen(name) + 1) {
+        uint32_t v;
+        if (!parse_u32(name, &v) && v == devid) return 1;
+    }
+    return 0;
+}
+
+/*
+ * The bus poller: the toolstack's side of the device's life. A backend going Closing (or
+ * away) closes the device; a device directory that appears (at boot, or hot plugged: a
+ * new one, or a fresh directory at state Initialising where a closed one was) connects;
+ * a closed device whose directory is gone frees its slot. It may wait (connect, close)
+ * while the I/O poller keeps serving the other devices.
+ */
+static void blk_bus_poll(void)
+{
+    if (bus_running) return;
+    bus_running = 1;
+    for (unsigned i = 0; i < nr_devs; i++) {
+        struct blkdev *d = &devs[i];
+        if (d->state != DEV_CONNECTED || d->be_watch.fired == d->be_seen) continue;
+        d->be_seen = d->be_watch.fired;
+        int st = xb_read_state(d->be_state_path);
+        if (st >= XenbusStateClosing || st == XenbusStateUnknown) {
+            char why[40];
+            snprintf(why, sizeof(why), "backend state %d", st);
+            blk_close(d, why);
+        }
+    }
+    if (list_watch.fired == list_seen) {
+        bus_running = 0;
+        return;
+    }
+    list_seen = list_watch.fired;
+    char list[256];
+    int n = xb_ls(XBT_NIL, "device/vbd", list, sizeof(list));
+    if (n < 0) n = 0;
+    for (unsigned i = 0; i < nr_devs; i++) {
+        struct blkdev *d = &devs[i];
+        if (listed(list, n, d->devid)) continue;
+        if (d->state == DEV_CONNECTED) blk_close(d, "directory removed");
+        if (d->state == DEV_CLOSED || d->state == DEV_FAILED) {
+            d->state = DEV_GONE;
+            printk("BLK %s: removed\n", d->nodename);
+        }
+    }
+    const char *name = list;
+    for (int i = 0; i < n; i++, name += strlen(name) + 1) {
+        uint32_t devid;
+        if (parse_u32(name, &devid)) continue;
+        struct blkdev *d = find_slot(devid);
+        if (d && d->state == DEV_CLOSED) {
+            /* Replugged between two looks: a fresh directory starts at Initialising. */
+            char path[64];
+            snprintf(path, sizeof(path), "device/vbd/%u/%s", devid, XS_KEY_STATE);
+            if (xb_read_state(path) != XenbusStateInitialising) continue;
+            d->state = DEV_GONE;
+            d = 0;
+        }
+        if (!d) probe(devid);
+    }
+    bus_running = 0;
+}
+
+void blkfront_init(void)
+{
+    poller_register("blkfront", blk_poll);
+    poller_register("blkfront-bus", blk_bus_poll);
+    control_register(&blk_lifecycle);
+    int rc = xb_watch(&list_watch);
+    if (rc) printk("blkfront: cannot watch device/vbd: %s\n", xb_strerror(rc));
+    list_seen = list_watch.fired - 1;      /* look now, not only when the watch fires */
+    blk_bus_poll();
+    if (!nr_devs) printk("blkfront: no block devices\n");
+}
+
+int blkfront_wait(unsigned index, uint64_t timeout)
+{
+    struct blkdev *d = index < MAX_DEVS ? &devs[index] : 0;
+    return wait_for(connected_cond, d, timeout) ? 0 : -XEN_ETIME;
+}
 /* ---- I/O ---- */
 
 static struct shadow *get_shadow(struct blkdev *d, unsigned *id)
@@ -411,11 +598,11 @@ static unsigned fill_segments(struct shadow *s, struct blkif_request_segment *se
     return n;
 }
 
-struct done_arg { struct blkdev *d; unsigned ids[MAX_RING_SLOTS]; unsigned n; };
+struct done_arg { struct blkdev *d; uint32_t gen; unsigned ids[MAX_RING_SLOTS]; unsigned n; };
 static int all_done_cond(void *p)
 {
     struct done_arg *a = p;
-    if (!a->d->connected) return 1;
+    if (a->d->gen != a->gen) return 1;       /* closed (and maybe reconnected) meanwhile */
     for (unsigned i = 0; i < a->n; i++)
         if (!a->d->shadow[a->ids[i]].done) return 0;
     return 1;
@@ -429,6 +616,11 @@ static int finish(struct blkdev *d, struct done_arg *a)
         printk("blkfront %s: I/O timed out\n", d->nodename);
         rc = -XEN_ETIME;
     }
+    if (d->gen != a->gen) {      /* the close failed or finished our requests; a new ring may be up */
+        a->n = 0;
+        d->errors++;
+        return -XEN_ENODEV;
+    }
     for (unsigned i = 0; i < a->n; i++) {
         struct shadow *s = &d->shadow[a->ids[i]];
         if (!s->done) continue;              /* timed out: leave it for a late response */
@@ -438,7 +630,6 @@ static int finish(struct blkdev *d, struct done_arg *a)
         }
         s->in_use = 0;
     }
-    if (!d->connected && !rc) rc = -XEN_ENODEV;
     a->n = 0;
     if (rc) d->errors++;
     return rc;
@@ -451,6 +642,7 @@ static int rw(struct blkdev *d, uint8_t op, uint64_t sector, unsigned nsec, cons
     if (sector + nsec > d->sectors || sector + nsec < sector) return -XEN_EINVAL;
     static struct done_arg a;
     a.d = d;
+    a.gen = d->gen;
     a.n = 0;
     int readonly = op != BLKIF_OP_READ;
     unsigned max_segs = d->max_indirect && op != BLKIF_OP_WRITE_BARRIER ? d->max_indirect
@@ -465,7 +657,13 @@ static int rw(struct blkdev *d, uint8_t op, uint64_t sector, unsigned nsec, cons
             rc = finish(d, &a);      /* ring or shadows full: drain what we submitted */
             if (rc) return rc;
         }
-        if (!wait_for(slot_free_cond, d, IO_TIMEOUT) || !d->connected) return -XEN_ETIME;
+        if (!wait_for(slot_free_cond, d, IO_TIMEOUT)) rc = -XEN_ETIME;
+        if (!d->connected) rc = -XEN_ENODEV;  /* unplugged: collect what went out, then fail */
+        if (rc) {
+            finish(d, &a);
+            d->errors++;
+            return rc;
+        }
         unsigned id;
         struct shadow *s = get_shadow(d, &id);
         s->op = op;
@@ -532,9 +730,11 @@ int blk_write_barrier(struct blkdev *d, uint64_t sector, unsigned nsec, const vo
 static int simple_op(struct blkdev *d, uint8_t op, uint64_t sector, uint64_t nsec)
 {
     if (!d || !d->connected) return -XEN_ENODEV;
-    if (!wait_for(slot_free_cond, d, IO_TIMEOUT) || !d->connected) return -XEN_ETIME;
+    if (!wait_for(slot_free_cond, d, IO_TIMEOUT)) return -XEN_ETIME;
+    if (!d->connected) return -XEN_ENODEV;
     static struct done_arg a;
     a.d = d;
+    a.gen = d->gen;
     a.n = 0;
     unsigned id;
     struct shadow *s = get_shadow(d, &id);

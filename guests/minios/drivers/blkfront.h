@@ -16,19 +16,32 @@
  * - I/O is synchronous for the caller but several requests are in flight at once; a
  *   response with an unknown id or a response count beyond the ring is a backend bug,
  *   reported and ignored.
+ *
+ * Hot plug (xenstore.md §10, as Linux blkfront): a watch on device/vbd connects devices
+ * that appear while we run; a backend that goes Closing (libxl's unplug: online 0,
+ * state 5) or disappears closes the device: no new I/O (-ENODEV), the requests in flight
+ * finish (bounded), Closing, Closed, then requests without a response fail, and the ring
+ * grants, data grants and port are given back. Each close bumps the device's generation,
+ * so a caller still waiting on the old ring returns -ENODEV instead of waiting on a new one.
  */
 #ifndef MINIOS_BLKFRONT_H
 #define MINIOS_BLKFRONT_H
 #include "minios/kernel/kernel.h"
 
 struct blkdev;
+#define BLKFRONT_MAX_DEVS 4
 
 void blkfront_init(void);
+/* Slots ever used; a slot keeps its index across unplug and replug (a new device takes the
+ * slot of a removed one), so `disk use N` keeps meaning the same disk. */
 unsigned blkfront_count(void);
 struct blkdev *blkfront_get(unsigned index);
+/* Wait until slot `index` holds a connected device; 0 or -XEN_ETIME. */
+int blkfront_wait(unsigned index, uint64_t timeout_ns);
 
 struct blk_info {
     const char *nodename;
+    unsigned devid;
     uint64_t sectors;          /* in 512-byte units */
     unsigned sector_size;
     unsigned info;             /* VDISK_* */

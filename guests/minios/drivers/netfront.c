@@ -13,6 +13,9 @@
 #include <xen/memory.h>
 
 #define STATE_TIMEOUT (30 * NSEC_PER_SEC)
+#define CLOSE_TIMEOUT (5 * NSEC_PER_SEC)     /* each backend state step of a close */
+
+enum { DEV_FREE, DEV_CONNECTING, DEV_CONNECTED, DEV_CLOSED, DEV_FAILED, DEV_GONE };
 
 struct rx_buf {
     void *page;
@@ -37,7 +40,11 @@ static struct {
     void *tx_ring_page, *rx_ring_page;
     grant_ref_t tx_ring_ref, rx_ring_ref;
     evtchn_port_t port;
-    int connected, present;
+    unsigned devid;
+    int state;                     /* DEV_* */
+    int connected;                 /* tx allowed, rx buffers re-posted */
+    int live;                      /* rings granted, port open: responses are processed */
+    uint32_t be_seen;
     struct rx_buf rxb[NET_RX_BUFS];
     struct tx_buf txb[NET_TX_BUFS];
     uint16_t rx_slot_buf[256];     /* rx ring index & 255 -> buffer id posted there */
@@ -46,6 +53,11 @@ static struct {
     unsigned pkt_len;
     int pkt_bad;
 } nf;
+
+static struct xb_watch list_watch = { .path = "device/vif", .token = "vifs" };
+static uint32_t list_seen;
+static int bus_running;                /* net_bus_poll is not re-entered from its own waits */
+void (*netfront_link_handler)(int up);
 
 uint8_t netfront_mac[6];
 int netfront_flip_mode;
@@ -173,9 +185,9 @@ static void rx_poll(void)
                 if (r.flags & NETRXF_extra_info) extra_follows = 1;
                 rx_slot_data(b, &r, !(r.flags & NETRXF_more_data));
             }
-            if (post_rx(id)) printk("netfront: cannot repost rx buffer %u\n", id);
+            if (nf.connected && post_rx(id)) printk("netfront: cannot repost rx buffer %u\n", id);
         }
-        push_rx();
+        if (nf.connected) push_rx();
         int more;
         RING_FINAL_CHECK_FOR_RESPONSES(&nf.rx, more);
         if (!more) return;
@@ -216,7 +228,7 @@ static void tx_poll(void)
 
 static void net_poll(void)
 {
-    if (!nf.connected) return;
+    if (!nf.live) return;
     tx_poll();
     rx_poll();
 }
@@ -340,6 +352,47 @@ static int alloc_buffers(void)
     return 0;
 }
 
+static void end_grant(grant_ref_t *ref, const char *what)
+{
+    if (*ref == GNTTAB_INVALID_REF) return;
+    if (!gnttab_end_access(*ref)) printk("netfront: %s still mapped by the backend; leaving it granted\n", what);
+    *ref = GNTTAB_INVALID_REF;
+}
+
+/*
+ * Give back everything a connection holds (the backend has let go of it, or never had
+ * it): rx buffers (copy: end the grants; flip: end the accept-transfer grants, install a
+ * frame that arrived, take a frame back from Xen for a PFN left empty), tx and ring grants,
+ * the port.
+ */
+static void release(void)
+{
+    nf.live = 0;
+    for (unsigned i = 0; i < NET_RX_BUFS; i++) {
+        struct rx_buf *b = &nf.rxb[i];
+        if (netfront_flip_mode) {
+            if (b->posted && b->gref != GNTTAB_INVALID_REF) install_flipped(b);
+            unsigned long pfn = virt_to_pfn(b->page);
+            if (b->page && p2m[pfn] == INVALID_MFN) {
+                if (reclaim_pfn(pfn)) panic("netfront: cannot reclaim rx pfn %lx", pfn);
+                flip_pages_out--;
+            }
+        } else {
+            end_grant(&b->gref, "an rx buffer");
+        }
+        b->gref = GNTTAB_INVALID_REF;
+        b->posted = 0;
+    }
+    for (unsigned i = 0; i < NET_TX_BUFS; i++) {
+        end_grant(&nf.txb[i].gref, "a tx buffer");
+        nf.txb[i].busy = 0;
+    }
+    end_grant(&nf.tx_ring_ref, "the tx ring");
+    end_grant(&nf.rx_ring_ref, "the rx ring");
+    if (nf.port) evtchn_close_port(nf.port);
+    nf.port = 0;
+}
+
 static int connect(void)
 {
     char buf[96];
@@ -349,7 +402,7 @@ static int connect(void)
     nf.backend_id = (domid_t)read_num(nf.nodename, XS_KEY_BACKEND_ID, 0);
     char be_state[sizeof(nf.be_state_path)];
     snprintf(be_state, sizeof(be_state), "%s/%s", nf.backend, XS_KEY_STATE);
-    /* After a restore the backend (its path names our new domid) is a new one. */
+    /* After a restore (or a replug) the backend may be a new one. */
     if (nf.be_watch.registered && strcmp(be_state, nf.be_state_path)) xb_unwatch(&nf.be_watch);
     strcpy_s(nf.be_state_path, be_state, sizeof(nf.be_state_path));
     snprintf(nf.state_path, sizeof(nf.state_path), "%s/%s", nf.nodename, XS_KEY_STATE);
@@ -397,56 +450,122 @@ static int connect(void)
     SHARED_RING_INIT(rxs);
     FRONT_RING_INIT(&nf.tx, txs, PAGE_SIZE);
     FRONT_RING_INIT(&nf.rx, rxs, PAGE_SIZE);
+    for (unsigned i = 0; i < NET_TX_BUFS; i++) nf.txb[i].gref = GNTTAB_INVALID_REF;
+    for (unsigned i = 0; i < NET_RX_BUFS; i++) {
+        nf.rxb[i].gref = GNTTAB_INVALID_REF;
+        nf.rxb[i].posted = 0;
+    }
+    nf.port = 0;
+    nf.live = 1;
+    rc = -XEN_ENOSPC;
     nf.tx_ring_ref = gnttab_grant_access(nf.backend_id, virt_to_mfn(txs), 0);
     nf.rx_ring_ref = gnttab_grant_access(nf.backend_id, virt_to_mfn(rxs), 0);
-    if (nf.tx_ring_ref == GNTTAB_INVALID_REF || nf.rx_ring_ref == GNTTAB_INVALID_REF) return -XEN_ENOSPC;
+    if (nf.tx_ring_ref == GNTTAB_INVALID_REF || nf.rx_ring_ref == GNTTAB_INVALID_REF) goto fail;
     for (unsigned i = 0; i < NET_TX_BUFS; i++) {
         nf.txb[i].busy = 0;
         nf.txb[i].gref = gnttab_grant_access(nf.backend_id, virt_to_mfn(nf.txb[i].page), 1);
-        if (nf.txb[i].gref == GNTTAB_INVALID_REF) return -XEN_ENOSPC;
+        if (nf.txb[i].gref == GNTTAB_INVALID_REF) goto fail;
     }
     long port = alloc_unbound_port(nf.backend_id, net_event, 0);
-    if (port < 0) return (int)port;
+    if (port < 0) {
+        rc = (int)port;
+        goto fail;
+    }
     nf.port = (evtchn_port_t)port;
     rc = write_keys();
-    if (rc) return rc;
+    if (rc) goto fail;
 
     for (unsigned i = 0; i < NET_RX_BUFS; i++) {
         struct rx_buf *b = &nf.rxb[i];
-        b->posted = 0;
         if (!netfront_flip_mode) {
             b->gref = gnttab_grant_access(nf.backend_id, virt_to_mfn(b->page), 0);
-            if (b->gref == GNTTAB_INVALID_REF) return -XEN_ENOSPC;
+            if (b->gref == GNTTAB_INVALID_REF) {
+                rc = -XEN_ENOSPC;
+                goto fail;
+            }
         }
         rc = post_rx(i);
-        if (rc) return rc;
+        if (rc) goto fail;
     }
     push_rx();
     nf.pkt_len = 0;
     nf.pkt_bad = 0;
     rc = xb_switch_state(nf.state_path, XenbusStateConnected);
-    if (rc) return rc;
+    if (rc) goto fail;
     rc = xb_wait_state(nf.be_state_path, XenbusStateConnected, XenbusStateConnected, &nf.be_watch,
                        STATE_TIMEOUT);
     if (rc < 0) {
         printk("netfront: backend did not connect (%s, state %d)\n", xb_strerror(rc),
                xb_read_state(nf.be_state_path));
-        return rc;
+        goto fail;
     }
+    nf.be_seen = nf.be_watch.fired;
     nf.connected = 1;
+    nf.state = DEV_CONNECTED;
     printk("NET %s: backend %s mac=%02x:%02x:%02x:%02x:%02x:%02x mode=%s (backend rx-copy=%d rx-flip=%d)\n",
            nf.nodename, nf.backend, netfront_mac[0], netfront_mac[1], netfront_mac[2],
            netfront_mac[3], netfront_mac[4], netfront_mac[5], netfront_flip_mode ? "flip" : "copy",
            can_copy, can_flip);
     return 0;
+fail:
+    /* A backend that never connected maps nothing: everything can go back now. */
+    release();
+    return rc;
 }
 
 static int tx_drained_cond(void *u)
 {
     (void)u;
+    if (nf.live) tx_poll();
     for (unsigned i = 0; i < NET_TX_BUFS; i++)
         if (nf.txb[i].busy) return 0;
     return 1;
+}
+
+struct moved_arg { struct xb_watch *w; uint32_t seen; };
+static int watch_moved_cond(void *p)
+{
+    struct moved_arg *a = p;
+    return a->w->fired != a->seen;
+}
+
+/* The backend reached `lo` or beyond, or its directory is gone. */
+static int wait_backend(int lo, uint64_t timeout)
+{
+    uint64_t deadline = now_ns() + timeout;
+    for (;;) {
+        struct moved_arg a = { &nf.be_watch, nf.be_watch.fired };
+        int st = xb_read_state(nf.be_state_path);
+        if (st < 0 || st == XenbusStateUnknown || st >= lo) return st;
+        uint64_t now = now_ns();
+        if (now >= deadline) return -XEN_ETIME;
+        wait_for(watch_moved_cond, &a, deadline - now);
+    }
+}
+
+/*
+ * Close the vif (hot unplug, or our shutdown), as Linux netfront does: no new tx (the IP
+ * stack sees the link down), let tx in flight complete (bounded), Closing, wait for the
+ * backend's Closing (it disconnects: unmaps, unbinds), Closed, wait for its Closed or for
+ * its directory to go, then give back every buffer grant, the ring grants and the port.
+ */
+static void net_close(const char *why)
+{
+    if (nf.state != DEV_CONNECTED) return;
+    nf.connected = 0;
+    printk("NET %s: closing (%s)\n", nf.nodename, why);
+    if (!wait_for(tx_drained_cond, 0, 2 * NSEC_PER_SEC)) printk("netfront: tx still in flight at close\n");
+    xb_switch_state(nf.state_path, XenbusStateClosing);
+    int st = wait_backend(XenbusStateClosing, CLOSE_TIMEOUT);
+    xb_switch_state(nf.state_path, XenbusStateClosed);
+    if (st > 0) wait_backend(XenbusStateClosed, CLOSE_TIMEOUT);
+    tx_drained_cond(0);
+    release();
+    if (nf.be_watch.registered) xb_unwatch(&nf.be_watch);
+    nf.state = DEV_CLOSED;
+    int be = xb_read_state(nf.be_state_path);
+    if (be > 0) printk("NET %s: closed (backend state %d)\n", nf.nodename, be);
+    else printk("NET %s: closed (backend gone)\n", nf.nodename);
 }
 
 static void net_suspend(void)
@@ -456,8 +575,10 @@ static void net_suspend(void)
 
 static void net_resume(int new_domain)
 {
-    if (!new_domain || !nf.present) return;
+    if (!new_domain || nf.state != DEV_CONNECTED) return;
     nf.connected = 0;
+    nf.live = 0;
+    nf.port = 0;
     /* Flipped-out buffers were empty PFNs in the old domain: take frames back. */
     for (unsigned i = 0; i < NET_RX_BUFS; i++) {
         unsigned long pfn = virt_to_pfn(nf.rxb[i].page);
@@ -467,43 +588,111 @@ static void net_resume(int new_domain)
         }
         nf.rxb[i].posted = 0;
     }
+    nf.state = DEV_CONNECTING;
     int rc = connect();
-    if (rc) printk("netfront: reconnect failed: %s\n", xb_strerror(rc));
+    if (rc) {
+        printk("netfront: reconnect failed: %s\n", xb_strerror(rc));
+        nf.state = DEV_FAILED;
+    }
 }
 
 static void net_shutdown(void)
 {
-    if (!nf.connected) return;
-    wait_for(tx_drained_cond, 0, 2 * NSEC_PER_SEC);
-    nf.connected = 0;
-    xb_switch_state(nf.state_path, XenbusStateClosing);
-    int st = xb_wait_state(nf.be_state_path, XenbusStateClosing, XenbusStateClosed, &nf.be_watch,
-                           5 * NSEC_PER_SEC);
-    xb_switch_state(nf.state_path, XenbusStateClosed);
-    if (st >= 0)
-        xb_wait_state(nf.be_state_path, XenbusStateClosed, XenbusStateClosed, &nf.be_watch,
-                      5 * NSEC_PER_SEC);
-    evtchn_close_port(nf.port);
-    printk("NET %s: closed (backend state %d)\n", nf.nodename, xb_read_state(nf.be_state_path));
+    net_close("shutdown");
 }
 
 static const struct lifecycle_ops net_lifecycle = {
     .name = "netfront", .suspend = net_suspend, .resume = net_resume, .shutdown = net_shutdown,
 };
 
+static int listed(const char *list, int n, uint32_t devid)
+{
+    const char *name = list;
+    for (int i = 0; i < n; i++, name += strlen(name) + 1) {
+        uint32_t v;
+        if (!parse_u32(name, &v) && v == devid) return 1;
+    }
+    return 0;
+}
+
+/*
+ * The bus poller (see blkfront's): a backend going Closing or away closes the vif; with
+ * no vif connected, the first listed one connects (at boot, or hot plugged; a closed
+ * vif's own directory only once it is fresh, at Initialising).
+ */
+static void net_bus_poll(void)
+{
+    if (bus_running) return;
+    bus_running = 1;
+    if (nf.state == DEV_CONNECTED && nf.be_watch.fired != nf.be_seen) {
+        nf.be_seen = nf.be_watch.fired;
+        int st = xb_read_state(nf.be_state_path);
+        if (st >= XenbusStateClosing || st == XenbusStateUnknown) {
+            char why[40];
+            snprintf(why, sizeof(why), "backend state %d", st);
+            net_close(why);
+            if (netfront_link_handler) netfront_link_handler(0);
+        }
+    }
+    if (list_watch.fired != list_seen) {
+        list_seen = list_watch.fired;
+        char list[64];
+        int n = xb_ls(XBT_NIL, "device/vif", list, sizeof(list));
+        if (n < 0) n = 0;
+        if (nf.state != DEV_FREE && nf.state != DEV_GONE && !listed(list, n, nf.devid)) {
+            if (nf.state == DEV_CONNECTED) {
+                net_close("directory removed");
+                if (netfront_link_handler) netfront_link_handler(0);
+            }
+            if (nf.state == DEV_CLOSED || nf.state == DEV_FAILED) {
+                nf.state = DEV_GONE;
+                printk("NET %s: removed\n", nf.nodename);
+            }
+        }
+        const char *name = list;
+        for (int i = 0; i < n && nf.state != DEV_CONNECTED; i++, name += strlen(name) + 1) {
+            uint32_t devid;
+            if (parse_u32(name, &devid)) continue;
+            if ((nf.state == DEV_CLOSED || nf.state == DEV_FAILED) && devid == nf.devid) {
+                /* Replugged between two looks: a fresh directory starts at Initialising. */
+                char path[48];
+                snprintf(path, sizeof(path), "device/vif/%u/%s", devid, XS_KEY_STATE);
+                if (xb_read_state(path) != XenbusStateInitialising) continue;
+            }
+            nf.devid = devid;
+            snprintf(nf.nodename, sizeof(nf.nodename), "device/vif/%u", devid);
+            nf.state = DEV_CONNECTING;
+            int rc = connect();
+            if (rc) {
+                printk("netfront %s: connect failed: %s\n", nf.nodename, xb_strerror(rc));
+                nf.state = DEV_FAILED;
+            } else if (netfront_link_handler) {
+                netfront_link_handler(1);
+            }
+        }
+    }
+    bus_running = 0;
+}
+
 void netfront_init(void)
 {
-    char list[64];
-    int n = xb_ls(XBT_NIL, "device/vif", list, sizeof(list));
-    if (n <= 0) {
-        printk("netfront: no network devices\n");
-        return;
-    }
-    strcpy_s(nf.nodename, "device/vif/0", sizeof(nf.nodename));
-    if (strcmp(list, "0")) snprintf(nf.nodename, sizeof(nf.nodename), "device/vif/%s", list);
-    nf.present = 1;
     poller_register("netfront", net_poll);
+    poller_register("netfront-bus", net_bus_poll);
     control_register(&net_lifecycle);
-    int rc = connect();
-    if (rc) printk("netfront: connect failed: %s\n", xb_strerror(rc));
+    int rc = xb_watch(&list_watch);
+    if (rc) printk("netfront: cannot watch device/vif: %s\n", xb_strerror(rc));
+    list_seen = list_watch.fired - 1;      /* look now, not only when the watch fires */
+    net_bus_poll();
+    if (nf.state == DEV_FREE) printk("netfront: no network devices\n");
+}
+
+static int net_connected_cond(void *u)
+{
+    (void)u;
+    return nf.connected;
+}
+
+int netfront_wait(uint64_t timeout)
+{
+    return wait_for(net_connected_cond, 0, timeout) ? 0 : -XEN_ETIME;
 }

@@ -17,6 +17,12 @@
  *   decrease_reservation) and its ref is an accept-transfer grant; a response brings a
  *   new MFN which is installed (M2P, p2m, mapping) before the data is read.
  * - Responses for ids not in flight, or counts beyond the ring, are reported and skipped.
+ *
+ * Hot plug (as Linux netfront): a watch on device/vif connects a vif that appears while we
+ * run (one vif at a time: the first listed); a backend that goes Closing or disappears
+ * closes it: tx stops (-ENODEV), tx in flight completes (bounded), Closing, Closed, then
+ * every rx/tx buffer grant, both ring grants and the port go back, and flipped-out rx
+ * pages are taken back from Xen.
  */
 #ifndef MINIOS_NETFRONT_H
 #define MINIOS_NETFRONT_H
@@ -32,6 +38,10 @@ struct net_stats {
 
 void netfront_init(void);
 int netfront_connected(void);
+/* Wait until a vif is connected (hot plug); 0 or -XEN_ETIME. */
+int netfront_wait(uint64_t timeout_ns);
+/* Called after a hot-plugged vif connected (1) or the vif closed (0); the IP stack sets it. */
+extern void (*netfront_link_handler)(int up);
 /* Queue one Ethernet frame (copied); 0 or a negative Xen errno. */
 int netfront_xmit(const void *frame, unsigned len);
 extern uint8_t netfront_mac[6];

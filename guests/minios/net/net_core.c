@@ -62,12 +62,23 @@ static uint32_t opt_ip(const char *key, uint32_t dflt)
     return ip;
 }
 
+/* A hot-plugged vif came up (or the vif went): announce ourselves on the new link. */
+static void link_changed(int up)
+{
+    if (!up || !net_ip) return;
+    char a[16];
+    ip_to_str(net_ip, a);
+    printk("NET link up ip=%s\n", a);
+    arp_request(net_ip);
+}
+
 void net_init(void)
 {
     net_ip = opt_ip("ip", 0);
     net_mask = opt_ip("netmask", 0xFFFFFF00U);
     net_gw = opt_ip("gw", 0);
     netfront_rx_handler = eth_input;
+    netfront_link_handler = link_changed;
     if (!netfront_connected()) return;
     if (!net_ip) {
         printk("net: no ip= on the command line; the IP stack is off\n");

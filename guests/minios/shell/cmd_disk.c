@@ -1,6 +1,6 @@
 /*
  * Disk commands over blkfront: info, read, write, verify, flush, barrier, discard, bench,
- * use.
+ * use, wait (for a hot-plugged disk in the current slot).
  *
  * Test pattern (docs/minios.md, reproduced by the tests in Python/TypeScript): the
  * little-endian 32-bit word w (0..127) of sector s holds
@@ -37,7 +37,9 @@ static struct blkdev *dev(void)
 
 static const char *err(int rc)
 {
-    return rc == -XEN_ENOSYS ? "not supported by the backend" : xb_strerror(rc);
+    if (rc == -XEN_ENOSYS) return "not supported by the backend";
+    if (rc == -XEN_ENODEV) return "device not connected (unplugged)";
+    return xb_strerror(rc);
 }
 
 static int do_info(struct blkdev *d)
@@ -143,9 +145,22 @@ static int do_disk(int argc, char **argv)
     if (!strcmp(sub, "use")) {
         uint32_t n;
         if (argc != 3 || arg_u32(argv[2], "device", &n)) return CMD_FAIL;
-        if (n >= blkfront_count()) return cmd_fail("disk use", "only %u devices", blkfront_count());
+        if (n >= BLKFRONT_MAX_DEVS) return cmd_fail("disk use", "at most %u devices", BLKFRONT_MAX_DEVS);
         current = n;
         printk("OK disk use %u\n", n);
+        return CMD_OK;
+    }
+    if (!strcmp(sub, "wait")) {           /* for a hot-plugged (or replugged) disk */
+        uint64_t secs = 30;
+        if (argc > 3 || (argc == 3 && arg_u64(argv[2], "SECS", &secs))) return CMD_FAIL;
+        uint64_t t0 = now_ns();
+        if (blkfront_wait(current, secs * NSEC_PER_SEC))
+            return cmd_fail("disk wait", "device %u not connected after %llu s", current,
+                            (unsigned long long)secs);
+        struct blk_info i;
+        blk_get_info(blkfront_get(current), &i);
+        printk("OK disk wait dev=%u node=%s sectors=%llu waited_ms=%llu\n", current, i.nodename,
+               (unsigned long long)i.sectors, (unsigned long long)((now_ns() - t0) / 1000000));
         return CMD_OK;
     }
     struct blkdev *d = dev();
@@ -196,7 +211,7 @@ static int do_disk(int argc, char **argv)
 }
 
 const struct command disk_commands[] = {
-    { "disk", "info|read|write|verify|barrier|discard|flush|bench|use ...",
+    { "disk", "info|read|write|verify|barrier|discard|flush|bench|use|wait ...",
       "block device I/O (see docs/minios.md)", do_disk },
     { 0, 0, 0, 0 },
 };

@@ -55,7 +55,16 @@ static int do_net(int argc, char **argv)
                ip_stats.icmp_echo_answered - icmp0, ip_stats.udp_echoed - udp0);
         return CMD_OK;
     }
-    return cmd_fail("net", "usage: net [info | serve SECS]");
+    if (!strcmp(sub, "wait")) {           /* for a hot-plugged (or replugged) vif */
+        uint64_t secs = 30;
+        if (argc > 3 || (argc == 3 && arg_u64(argv[2], "seconds", &secs))) return CMD_FAIL;
+        uint64_t t0 = now_ns();
+        if (netfront_wait(secs * NSEC_PER_SEC))
+            return cmd_fail("net wait", "no vif connected after %llu s", (unsigned long long)secs);
+        printk("OK net wait waited_ms=%llu\n", (unsigned long long)((now_ns() - t0) / 1000000));
+        return CMD_OK;
+    }
+    return cmd_fail("net", "usage: net [info | serve SECS | wait SECS]");
 }
 
 static int do_ping(int argc, char **argv)
@@ -144,7 +153,7 @@ static int do_udp(int argc, char **argv)
 }
 
 const struct command net_commands[] = {
-    { "net", "[info|serve SECS]", "network state, or answer ping/UDP echo for a while", do_net },
+    { "net", "[info|serve SECS|wait SECS]", "network state, answer ping/UDP echo for a while, or wait for a vif", do_net },
     { "ping", "IP [COUNT] [SIZE]", "ICMP echo", do_ping },
     { "udp", "send IP PORT TEXT|echo IP PORT [N] [SIZE]", "UDP request/response", do_udp },
     { 0, 0, 0, 0 },

@@ -1,0 +1,175 @@
+/**
+ * Hot plug and unplug with two minios domUs while traffic runs (issue 6): the client
+ * pings the server without pause; the server's vbd and vif are plugged in while it runs
+ * (it booted without devices), used (disk write/verify with checksums, ping back), then
+ * unplugged through the toolstack path (libxl's order: backend online 0 and Closing, the
+ * frontend closes, the directories go) in the middle of a disk benchmark, and plugged in
+ * again under new device ids. The unplug must complete without the forced teardown (detach
+ * is called without a timeout, so only the frontend's Closed ends it), the guest must
+ * report the close and give back every grant and event channel, and the backends'
+ * counts, xenstore and the bridge must be as before the plug.
+ */
+import { closeSync, ftruncateSync, mkdtempSync, openSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { auditMemory } from '../../src/xen/audit.ts';
+import { ECS_INTERDOMAIN, ECS_UNBOUND } from '../../src/xen/common/event_channel.ts';
+import { GNTTAB_NR_RESERVED_ENTRIES } from '../../src/abi/grant_table.ts';
+import { diskPatternCrc, diskPatternSector, parseMiniosConsole } from '../minios/console_log.ts';
+import { IoHost } from '../../bench/blk_io_host.ts';
+
+const GUESTS = new URL('../../guests/', import.meta.url).pathname;
+let dir = '';
+beforeAll(() => {
+  execFileSync('make', ['-s', '-C', GUESTS, 'minios'], { stdio: 'inherit' });
+  dir = mkdtempSync(join(tmpdir(), 'tsxen-hotplug-minios-'));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const PROMPT = 'minios> ';
+const count = (text: string, s: string): number => text.split(s).length - 1;
+
+/** Event channels of `domid` open towards dom0 (store, console, one per device). */
+function portsToDom0(io: IoHost, domid: number): number {
+  const e = io.host.xen.domain(domid)!.evtchn; // SAFETY: the guest is alive while we ask
+  let n = 0;
+  for (let p = 0; p < e.validPorts; p++) {
+    if ((e.state[p] === ECS_INTERDOMAIN || e.state[p] === ECS_UNBOUND) && e.remoteDom[p] === 0) n++;
+  }
+  return n;
+}
+
+describe('hot plug with minios frontends', () => {
+  it('two minios domUs: vbd and vif plugged, unplugged during traffic, replugged with new ids; nothing leaks', async () => {
+    const io = await IoHost.withNet();
+    const img = join(dir, 'hot.img');
+    const fd = openSync(img, 'w');
+    ftruncateSync(fd, 8 << 20);
+    closeSync(fd);
+    // Interactive shells: the test types one command at a time.
+    const server = io.create({ name: 'server', extra: 'ip=10.0.2.15 gw=10.0.2.2' });
+    const client = io.create({ name: 'client', vifs: [{ mac: '00:16:3e:00:04:02' }], extra: 'ip=10.0.2.16 gw=10.0.2.2' });
+
+    // Client traffic: a new `ping 10.0.2.15 2` at every prompt, for the whole test.
+    let pumped = 0;
+    const pump = (): void => {
+      const p = count(client.text, PROMPT);
+      if (p > pumped) {
+        pumped = p;
+        client.type('ping 10.0.2.15 2\r');
+      }
+    };
+    const runUntil = async (what: string, cond: () => boolean, timeoutMs = 120_000): Promise<void> => {
+      const end = await io.run(() => { pump(); return cond(); }, { untilIdle: false, timeoutMs });
+      expect(end, `${what}\n--- server:\n${server.text.slice(-2500)}`).toBe('done');
+    };
+    const settle = async <T>(what: string, p: Promise<T>): Promise<T> => {
+      let done = false;
+      const q = p.finally(() => { done = true; });
+      q.catch(() => undefined);
+      await runUntil(what, () => done);
+      return q;
+    };
+    /** Type a command on the server and run until its next prompt; the new output. */
+    const cmd = async (line: string): Promise<string> => {
+      const before = server.text.length, prompts = count(server.text, PROMPT);
+      server.type(`${line}\r`);
+      await runUntil(`server: ${line}`, () => count(server.text, PROMPT) > prompts);
+      return server.text.slice(before);
+    };
+    const ok = (out: string, what: string): Record<string, string> => {
+      const r = parseMiniosConsole(out).results.find((x) => x.what === what);
+      expect(r?.status, `${what}:\n${out}`).toBe('OK');
+      return r!.fields; // SAFETY: checked just above
+    };
+    const grantsFree = async (): Promise<{ free: number; total: number }> => {
+      const [free, total] = ok(await cmd('mem'), 'mem').grants_free!.split('/').map(Number); // SAFETY: mem prints it
+      return { free: free!, total: total! }; // SAFETY: two numbers
+    };
+    const imageSectors = (start: number, n: number): Uint8Array => {
+      const b = new Uint8Array(n * 512);
+      const f = openSync(img, 'r');
+      readSync(f, b, 0, b.length, start * 512);
+      closeSync(f);
+      return b;
+    };
+
+    await runUntil('both shells up', () => server.text.includes(PROMPT) && client.text.includes(PROMPT));
+    const base = io.drivers.counts();
+    expect(portsToDom0(io, server.domid)).toBe(2);
+    const g0 = await grantsFree();
+    expect(g0.free).toBe(g0.total - GNTTAB_NR_RESERVED_ENTRIES);
+    expect(server.text).toContain('blkfront: no block devices');
+
+    const rounds = [{ vdev: 'xvdb', devid: 51728, vif: 0, mac: '00:16:3e:00:04:01' }, { vdev: 'xvdc', devid: 51744, vif: 1, mac: '00:16:3e:00:04:03' }];
+    for (const [i, r] of rounds.entries()) {
+      // Plug: the server's watches on device/vbd and device/vif pick the devices up.
+      const vbd = io.drivers.attachVbd(server.domid, { target: img, vdev: r.vdev });
+      const vif = io.drivers.attachVif(server.domid, { mac: r.mac, devid: r.vif });
+      await settle(`round ${i}: backends connected`, Promise.all([vbd.connected, vif.connected]));
+      expect(ok(await cmd('disk wait 30'), 'disk wait').node).toBe(`device/vbd/${r.devid}`);
+      ok(await cmd('net wait 30'), 'net wait');
+      expect(portsToDom0(io, server.domid)).toBe(4);
+      // The devices work: a pattern written and verified with its CRC, also in the image;
+      // ping back to the client.
+      const seed = 11 + i;
+      const start = 1000 * i;
+      expect(ok(await cmd(`disk write ${start} 256 ${seed}`), 'disk write').crc).toBe(diskPatternCrc(start, 256, seed).toString(16).padStart(8, '0'));
+      expect(ok(await cmd(`disk verify ${start} 256 ${seed}`), 'disk verify').crc).toBe(diskPatternCrc(start, 256, seed).toString(16).padStart(8, '0'));
+      expect(imageSectors(start + 255, 1)).toEqual(diskPatternSector(seed, start + 255));
+      expect(ok(await cmd('ping 10.0.2.16 3'), 'ping 10.0.2.16').received).toBe('3');
+      // The client's pings reach us again.
+      const replies = count(client.text, 'PING reply from 10.0.2.15');
+      await runUntil(`round ${i}: the client's pings answered`, () => count(client.text, 'PING reply from 10.0.2.15') > replies);
+
+      // Unplug both while the server's disk benchmark and the client's pings run.
+      const prompts = count(server.text, PROMPT);
+      server.type('disk bench write 30 16\r');
+      const t0 = io.host.xen.time.now();
+      await runUntil('bench running', () => io.host.xen.time.now() > t0 + 500e6);
+      const replies0 = count(client.text, 'PING reply from 10.0.2.15');
+      await settle(`round ${i}: detach (no forced teardown)`, Promise.all([
+        io.drivers.detach(server.domid, 'vbd', r.devid), io.drivers.detach(server.domid, 'vif', r.vif)]));
+      await runUntil('bench ends', () => count(server.text, PROMPT) > prompts);
+      const out = server.text;
+      expect(out).toMatch(new RegExp(`BLK device/vbd/${r.devid}: closing \\(backend state 5\\)`));
+      expect(out).toMatch(new RegExp(`BLK device/vbd/${r.devid}: closed \\(backend (state 6|gone)\\) failed=0`));
+      expect(out).toMatch(new RegExp(`NET device/vif/${r.vif}: closed \\(backend (state 6|gone)\\)`));
+      expect(parseMiniosConsole(out.slice(out.lastIndexOf('disk bench write 30 16'))).results.find((x) => x.what === 'disk bench')?.status).toBe('FAIL');
+      expect(replies0, 'pings were answered until the unplug').toBeGreaterThan(0);
+      // The guest gave everything back; the backends, xenstore and the bridge are as before.
+      expect(portsToDom0(io, server.domid)).toBe(2);
+      expect(await grantsFree()).toEqual(g0);
+      // (ramFrames is the backends' reusable frame pool: it grows with I/O, it is no leak.)
+      expect(io.drivers.counts()).toMatchObject({ devices: base.devices, grantMappings: base.grantMappings, ports: base.ports });
+      expect(io.drivers.errors).toEqual([]);
+      expect(io.xs.tryRead(`/local/domain/0/backend/vbd/${server.domid}`)).toBeUndefined();
+      expect(io.xs.tryRead(`/local/domain/0/backend/vif/${server.domid}`)).toBeUndefined();
+      expect(io.xs.tryRead(`/local/domain/${server.domid}/device/vbd`)).toBeUndefined();
+      expect(io.xs.tryRead(`/local/domain/${server.domid}/device/vif`)).toBeUndefined();
+      expect(io.net!.bridge.ports.map((p) => p.name)).not.toContain(`vif${server.domid}.${r.vif}`);
+      const info = ok(await cmd('disk info'), 'disk info');
+      expect(info.connected).toBe('0');
+      // Meanwhile the client's pings go unanswered.
+      const noReply0 = count(client.text, 'PING no reply from 10.0.2.15');
+      await runUntil('client pings unanswered', () => count(client.text, 'PING no reply from 10.0.2.15') > noReply0);
+    }
+
+    // Done: both power off cleanly; the client kept running throughout.
+    expect(client.exited).toBe(false);
+    server.type('poweroff\r');
+    await runUntil('server off', () => server.exited);
+    const pingsOk = count(client.text, 'PING reply from 10.0.2.15');
+    expect(pingsOk).toBeGreaterThan(4);
+    pumped = Number.MAX_SAFE_INTEGER;
+    client.type('poweroff\r');
+    await io.run(() => client.exited, { untilIdle: false, timeoutMs: 60_000 });
+    expect(client.exited).toBe(true);
+    io.teardown();
+    expect(io.drivers.counts()).toMatchObject({ devices: 0, grantMappings: 0, ports: 0 });
+    expect(io.drivers.errors).toEqual([]);
+    expect(auditMemory(io.host.xen)).toEqual([]);
+  }, 300_000);
+});
