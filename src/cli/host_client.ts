@@ -79,6 +79,22 @@ export async function connectHost(opts: ConnectOptions = {}): Promise<ApiClient>
   return c2;
 }
 
+/** The running host belongs to one `create -c` and ends with its guest: no other guests go there. */
+export const PRIVATE_HOST_MESSAGE = 'the running host belongs to another \'tsxen create -c\' (it stops with that guest);'
+  + ' start a shared one with \'tsxen host start\'';
+
+/**
+ * A connection to a host that takes new guests (create, restore), or null when none runs.
+ * A host embedded in a `create -c` is closed over and reported as `private`.
+ */
+export async function tryConnectShared(paths = hostPaths()): Promise<ApiClient | 'private' | null> {
+  const c = await tryConnect(paths);
+  if (c === null) return null;
+  if (!(await c.call<{ embedded: boolean }>('host.status')).embedded) return c;
+  c.close();
+  return 'private';
+}
+
 /** Run `fn` with a connection; API errors become the command's exit (xl's message). */
 export async function withHost<T>(fn: (c: ApiClient) => Promise<T>, opts: ConnectOptions = {}): Promise<T> {
   const c = await connectHost(opts);

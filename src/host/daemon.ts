@@ -38,7 +38,7 @@ export interface DaemonOptions extends HostOptions {
   readonly sliceNs?: number;
   /** Virtual clock: the machine has nothing left to do until outside input arrives. */
   readonly onIdle?: () => void;
-  /** This host lives only as long as one command (create -c, demo): others must not put guests on it. */
+  /** This host lives only as long as one `create -c`: create and restore must not put other guests on it. */
   readonly embedded?: boolean;
   /** Run netback on xenbr0 with the user-mode gateway (default true; blkback always runs). */
   readonly network?: boolean;
@@ -58,7 +58,7 @@ export class HostDaemon {
   private constructor(opts: DaemonOptions) {
     this.paths = opts.paths ?? hostPaths();
     this._log = opts.log ?? (() => undefined);
-    this.host = new Host({ clock: 'host', ...opts, xenLog: (l) => { opts.xenLog?.(l); this._log(`(XEN) ${l}`); } });
+    this.host = new Host({ clock: 'host', ...opts, xenLog: (l) => { opts.xenLog?.(l); this._log(l); } });
     this.runner = new HostRunner(this.host, {
       sliceNs: opts.sliceNs, onIdle: opts.onIdle,
       onError: (e) => {

@@ -19,7 +19,7 @@ export interface DaemonContext {
   readonly startedAt: number;
   readonly socketPath: string;
   httpPort: number | null;
-  /** The host belongs to one command (create -c, the demo) and ends with it. */
+  /** The host belongs to one `create -c` and ends with its guest (create/restore put no other guests there). */
   readonly embedded: boolean;
   /** Stop the daemon (after the current request is answered). */
   requestStop(): void;

@@ -15,7 +15,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import type { Command } from '../command.ts';
 import { flag, value, xlCommand } from '../xl_command.ts';
 import { CliExit, commandHelp } from '../xl_opts.ts';
-import { asCliExit, connectHost, tryConnect } from '../host_client.ts';
+import { asCliExit, connectHost, PRIVATE_HOST_MESSAGE, tryConnectShared } from '../host_client.ts';
 import { consoleSession } from '../console_session.ts';
 import { err, out } from '../output.ts';
 import { loadConfig } from '../../dom0/toolstack/xl_load.ts';
@@ -111,13 +111,11 @@ export const createCommand: Command = xlCommand({
     }
     const attach = flag(p, 'c');
     const params = { config: text, source: filename, overrides: extra, cwd: process.cwd(), paused: flag(p, 'p') };
-    let existing = await tryConnect();
-    if (existing !== null && (await existing.call<{ embedded: boolean }>('host.status')).embedded) {
+    const existing = await tryConnectShared();
+    if (existing === 'private') {
       // Another command's private host (it ends with that command): do not put guests on it.
-      existing.close();
-      existing = null;
       if (attach) return createEmbedded(params, clock, timeoutS, flag(p, 'D'), privatePaths());
-      throw new CliExit(1, '', 'tsxen create: the running host belongs to another \'tsxen create -c\' or demo; start a shared one with \'tsxen host start\'\n');
+      throw new CliExit(1, '', `tsxen create: ${PRIVATE_HOST_MESSAGE}\n`);
     }
     if (existing === null && attach) return createEmbedded(params, clock, timeoutS, flag(p, 'D'), hostPaths());
     if (existing !== null && (value(p, 'C') !== undefined || flag(p, 'D'))) err('tsxen create: --clock and --dmesg apply to a host this command boots; a host already runs\n');

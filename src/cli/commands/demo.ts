@@ -62,7 +62,9 @@ export const demoCommand: Command = {
     let daemon: HostDaemon;
     try {
       const { HostDaemon: Daemon } = await import('../../host/daemon.ts'); // the machine: loaded when needed
-      daemon = await Daemon.start({ paths, clock, embedded: true });
+      // Not `embedded`: the demo host runs until Ctrl-C, and `create`/`restore` from another
+      // terminal put their guests on it (what to try next suggests it).
+      daemon = await Daemon.start({ paths, clock });
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'EADDRINUSE') {
         throw new CliExit(1, '', 'tsxen demo: a tsxen host is already running; stop it first (tsxen host stop --force)\n');

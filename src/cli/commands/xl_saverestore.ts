@@ -1,11 +1,12 @@
 /**
  * xl save and xl restore (tools/xl/xl_saverestore.c): the image is written and read by
  * the host; these print xl's messages and a progress bar (a line per quarter when stderr
- * is not a terminal). restore starts a host when none runs, like create.
+ * is not a terminal). restore starts a host when none runs, like create, and like create
+ * does not put its domain on the private host of a `create -c`.
  */
 import type { Command } from '../command.ts';
 import { flag, xlCommand } from '../xl_command.ts';
-import { asCliExit, connectHost, withHost } from '../host_client.ts';
+import { asCliExit, connectHost, PRIVATE_HOST_MESSAGE, tryConnectShared, withHost } from '../host_client.ts';
 import { CliExit, commandHelp } from '../xl_opts.ts';
 import { consoleSession } from '../console_session.ts';
 import { err, Progress } from '../output.ts';
@@ -69,7 +70,9 @@ const restore = xlCommand({
     if (p.operands.length === 1) file = p.operands[0]!;
     else if (p.operands.length === 2) [config, file] = p.operands as [string, string];
     else throw new CliExit(1, commandHelp(cmd));
-    const c = await connectHost({ autostart: true });
+    const existing = await tryConnectShared();
+    if (existing === 'private') throw new CliExit(1, '', `tsxen restore: ${PRIVATE_HOST_MESSAGE}\n`);
+    const c = existing ?? await connectHost({ autostart: true });
     const pr = progressPrinter('Restoring');
     try {
       const r = await c.stream<{ domid: number; name: string }>('restore', {
