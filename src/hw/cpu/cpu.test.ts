@@ -129,6 +129,20 @@ describe('host state API', () => {
     expect(b.cpu.regs[3]).toBe(0x1234567b);
   });
 
+  it('RDTSC keeps increasing across a snapshot (the last TSC read is state)', () => {
+    const a = machine({ cpu: { tscHz: 1e6 } }); // 1 cycle per 1000 instructions: reads in a block are forced apart
+    a.load(0x1000, asm('rdtsc; rdtsc; rdtsc; mov esi, eax; hlt'));
+    a.cpu.eip = 0x1000;
+    a.run();
+    const b = machine({ cpu: { tscHz: 1e6 } });
+    b.cpu.loadState(JSON.parse(JSON.stringify(a.cpu.saveState())));
+    b.load(0x2000, asm('rdtsc; hlt'));
+    b.cpu.eip = 0x2000;
+    b.cpu.halted = false;
+    b.run();
+    expect(b.cpu.regs[0]! - b.cpu.regs[6]!).toBe(1);
+  });
+
   it('rejects a snapshot of another kind', () => {
     const m = machine();
     expect(() => m.cpu.loadState({ ...m.cpu.saveState(), version: 2 } as never)).toThrow(/version/);

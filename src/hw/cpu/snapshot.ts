@@ -35,6 +35,8 @@ export interface CpuSnapshot {
   readonly apicBase: number;
   readonly msrs: readonly (readonly [number, number, number])[];
   readonly tscOffset: number;
+  /** Clock cycles at the last TSC read (RDTSC never repeats); absent or null: none yet. */
+  readonly tscCycles?: number | null;
   readonly cpl: number;
   readonly a20: boolean;
   readonly pdpte: readonly number[];
@@ -71,6 +73,7 @@ export function saveCpuState(cpu: Cpu): CpuSnapshot {
     apicBase: u(cpu.apicBase),
     msrs: [...cpu.msrStore.entries()].map(([k, v]) => [k, u(v[0]), u(v[1])] as const),
     tscOffset: cpu.tscOffset,
+    tscCycles: Number.isFinite(cpu.tscCycles) ? cpu.tscCycles : null,
     cpl: cpu.cpl,
     a20: cpu.a20Mask === -1,
     pdpte: Array.from(cpu.pdpte, u),
@@ -114,6 +117,7 @@ export function loadCpuState(cpu: Cpu, s: CpuSnapshot): void {
   cpu.msrStore.clear();
   for (const [k, lo, hi] of s.msrs) cpu.msrStore.set(k, [lo | 0, hi | 0]);
   cpu.tscOffset = s.tscOffset;
+  cpu.tscCycles = typeof s.tscCycles === 'number' ? s.tscCycles : -Infinity;
   cpu.cpl = s.cpl;
   cpu.a20Mask = s.a20 ? -1 : ~(1 << 20);
   for (let i = 0; i < 8; i++) cpu.pdpte[i] = s.pdpte[i]! | 0;
