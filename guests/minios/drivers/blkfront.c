@@ -339,7 +339,7 @@ static int wait_backend(struct blkdev *d, int lo, uint64_t timeout)
     for (;;) {
         uint32_t seen = d->be_watch.fired;
         int st = xb_read_state(d->be_state_path);
-        if (st < 0 || st == XenbusStateUnknown || st >= lo) return st;
+        if (st < 0 || st == XenbusStateUnknown || st >= lo) return st;   /* errors: gone */
         uint64_t now = now_ns();
         if (now >= deadline) return -XEN_ETIME;
         struct moved_arg a = { &d->be_watch, seen };
@@ -352,22 +352,25 @@ static int wait_backend(struct blkdev *d, int lo, uint64_t timeout)
  * let the requests in flight finish (up to DRAIN_TIMEOUT), Closing, wait for the
  * backend's Closing (it disconnects: unmaps our grants, unbinds the port), Closed, wait
  * for its Closed or for its directory to go, then fail whatever never got a response and
- * give back every grant and the port.
+ * give back every grant and the port. `gone`: the backend (or our directory) has already
+ * gone (a forced teardown): nothing to wait for and nothing to write.
  */
-static void blk_close(struct blkdev *d, const char *why)
+static void blk_close(struct blkdev *d, const char *why, int gone)
 {
     if (d->state != DEV_CONNECTED) return;
     d->connected = 0;
     unsigned inflight = 0;
     for (unsigned i = 0; i < MAX_RING_SLOTS; i++) inflight += d->shadow[i].in_use && !d->shadow[i].done;
     printk("BLK %s: closing (%s), %u requests in flight\n", d->nodename, why, inflight);
-    if (!wait_for(drained_cond, d, DRAIN_TIMEOUT))
-        printk("blkfront %s: requests still in flight after the drain time\n", d->nodename);
-    xb_switch_state(d->state_path, XenbusStateClosing);
-    int st = wait_backend(d, XenbusStateClosing, CLOSE_TIMEOUT);
-    process_responses(d);
-    xb_switch_state(d->state_path, XenbusStateClosed);
-    if (st > 0) st = wait_backend(d, XenbusStateClosed, CLOSE_TIMEOUT);
+    if (!gone) {
+        if (!wait_for(drained_cond, d, DRAIN_TIMEOUT))
+            printk("blkfront %s: requests still in flight after the drain time\n", d->nodename);
+        xb_switch_state_if_present(d->state_path, XenbusStateClosing);
+        int st = wait_backend(d, XenbusStateClosing, CLOSE_TIMEOUT);
+        process_responses(d);
+        xb_switch_state_if_present(d->state_path, XenbusStateClosed);
+        if (st > 0) wait_backend(d, XenbusStateClosed, CLOSE_TIMEOUT);
+    }
     process_responses(d);
     unsigned failed = 0;
     for (unsigned i = 0; i < MAX_RING_SLOTS; i++) {
@@ -416,7 +419,7 @@ static void blk_resume(int new_domain)
 
 static void blk_shutdown(void)
 {
-    for (unsigned i = 0; i < nr_devs; i++) blk_close(&devs[i], "shutdown");
+    for (unsigned i = 0; i < nr_devs; i++) blk_close(&devs[i], "shutdown", 0);
 }
 
 static const struct lifecycle_ops blk_lifecycle = {
@@ -485,10 +488,11 @@ static void blk_bus_poll(void)
         if (d->state != DEV_CONNECTED || d->be_watch.fired == d->be_seen) continue;
         d->be_seen = d->be_watch.fired;
         int st = xb_read_state(d->be_state_path);
-        if (st >= XenbusStateClosing || st == XenbusStateUnknown) {
+        if (st >= XenbusStateClosing || xb_state_gone(st)) {
             char why[40];
-            snprintf(why, sizeof(why), "backend state %d", st);
-            blk_close(d, why);
+            if (xb_state_gone(st)) snprintf(why, sizeof(why), "backend gone");
+            else snprintf(why, sizeof(why), "backend state %d", st);
+            blk_close(d, why, xb_state_gone(st));
         }
     }
     if (list_watch.fired == list_seen) {
@@ -502,7 +506,7 @@ static void blk_bus_poll(void)
     for (unsigned i = 0; i < nr_devs; i++) {
         struct blkdev *d = &devs[i];
         if (listed(list, n, d->devid)) continue;
-        if (d->state == DEV_CONNECTED) blk_close(d, "directory removed");
+        if (d->state == DEV_CONNECTED) blk_close(d, "directory removed", 1);
         if (d->state == DEV_CLOSED || d->state == DEV_FAILED) {
             d->state = DEV_GONE;
             printk("BLK %s: removed\n", d->nodename);

@@ -548,17 +548,20 @@ static int wait_backend(int lo, uint64_t timeout)
  * stack sees the link down), let tx in flight complete (bounded), Closing, wait for the
  * backend's Closing (it disconnects: unmaps, unbinds), Closed, wait for its Closed or for
  * its directory to go, then give back every buffer grant, the ring grants and the port.
+ * `gone`: the backend (or our directory) has already gone: nothing to wait for or write.
  */
-static void net_close(const char *why)
+static void net_close(const char *why, int gone)
 {
     if (nf.state != DEV_CONNECTED) return;
     nf.connected = 0;
     printk("NET %s: closing (%s)\n", nf.nodename, why);
-    if (!wait_for(tx_drained_cond, 0, 2 * NSEC_PER_SEC)) printk("netfront: tx still in flight at close\n");
-    xb_switch_state(nf.state_path, XenbusStateClosing);
-    int st = wait_backend(XenbusStateClosing, CLOSE_TIMEOUT);
-    xb_switch_state(nf.state_path, XenbusStateClosed);
-    if (st > 0) wait_backend(XenbusStateClosed, CLOSE_TIMEOUT);
+    if (!gone) {
+        if (!wait_for(tx_drained_cond, 0, 2 * NSEC_PER_SEC)) printk("netfront: tx still in flight at close\n");
+        xb_switch_state_if_present(nf.state_path, XenbusStateClosing);
+        int st = wait_backend(XenbusStateClosing, CLOSE_TIMEOUT);
+        xb_switch_state_if_present(nf.state_path, XenbusStateClosed);
+        if (st > 0) wait_backend(XenbusStateClosed, CLOSE_TIMEOUT);
+    }
     tx_drained_cond(0);
     release();
     if (nf.be_watch.registered) xb_unwatch(&nf.be_watch);
@@ -598,7 +601,7 @@ static void net_resume(int new_domain)
 
 static void net_shutdown(void)
 {
-    net_close("shutdown");
+    net_close("shutdown", 0);
 }
 
 static const struct lifecycle_ops net_lifecycle = {
@@ -627,10 +630,11 @@ static void net_bus_poll(void)
     if (nf.state == DEV_CONNECTED && nf.be_watch.fired != nf.be_seen) {
         nf.be_seen = nf.be_watch.fired;
         int st = xb_read_state(nf.be_state_path);
-        if (st >= XenbusStateClosing || st == XenbusStateUnknown) {
+        if (st >= XenbusStateClosing || xb_state_gone(st)) {
             char why[40];
-            snprintf(why, sizeof(why), "backend state %d", st);
-            net_close(why);
+            if (xb_state_gone(st)) snprintf(why, sizeof(why), "backend gone");
+            else snprintf(why, sizeof(why), "backend state %d", st);
+            net_close(why, xb_state_gone(st));
             if (netfront_link_handler) netfront_link_handler(0);
         }
     }
@@ -641,7 +645,7 @@ static void net_bus_poll(void)
         if (n < 0) n = 0;
         if (nf.state != DEV_FREE && nf.state != DEV_GONE && !listed(list, n, nf.devid)) {
             if (nf.state == DEV_CONNECTED) {
-                net_close("directory removed");
+                net_close("directory removed", 1);
                 if (netfront_link_handler) netfront_link_handler(0);
             }
             if (nf.state == DEV_CLOSED || nf.state == DEV_FAILED) {

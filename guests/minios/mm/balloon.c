@@ -7,11 +7,15 @@
 #include <xen/io/xs_paths.h>
 
 #define BATCH 64
+#define RETRY_MIN (NSEC_PER_SEC / 4)
+#define RETRY_MAX (4 * NSEC_PER_SEC)
 
 static unsigned long *stack;          /* ballooned PFNs */
 static unsigned long stack_len, stack_cap;
 static unsigned long target;          /* pages */
-static int stuck;                     /* Xen refused more; wait for a new target */
+static int stuck;                     /* Xen refused more (or no free pages): retry later */
+static int reported;                  /* the current stall was reported (no repeats per retry) */
+static uint64_t retry_at, backoff;    /* next retry of a stalled balloon; its back-off */
 static struct xb_watch target_watch = { .path = XS_KEY_MEMORY_TARGET, .token = "balloon" };
 static uint32_t target_seen;
 unsigned long flip_pages_out;
@@ -29,6 +33,18 @@ void balloon_set_target(unsigned long pages)
 {
     target = pages;
     stuck = 0;
+    reported = 0;
+    backoff = 0;
+}
+
+/* Xen gave (or took) less than asked: try again later, sooner at first (as Linux's balloon
+ * does, with a capped back-off), so the guest grows back once memory is free again. */
+static void stall(void)
+{
+    stuck = 1;
+    reported = 1;
+    backoff = backoff ? MIN(backoff * 2, RETRY_MAX) : RETRY_MIN;
+    retry_at = now_ns() + backoff;
 }
 
 long give_away_page(void *va)
@@ -83,9 +99,10 @@ static void deflate(unsigned long want)   /* give `want` pages to Xen */
             n++;
         }
         if (!n) {
-            printk("balloon: keeping %lu free pages; target %lu not reached (at %lu)\n",
-                   free_page_count(), target, balloon_current());
-            stuck = 1;
+            if (!reported)
+                printk("balloon: keeping %lu free pages; target %lu not reached (at %lu)\n",
+                       free_page_count(), target, balloon_current());
+            stall();
             return;
         }
         struct xen_memory_reservation r = { .nr_extents = n, .extent_order = 0, .domid = DOMID_SELF };
@@ -101,8 +118,8 @@ static void deflate(unsigned long want)   /* give `want` pages to Xen */
             }
         }
         if (done < n) {
-            printk("balloon: decrease_reservation freed %u of %u (rc %ld)\n", done, n, rc);
-            stuck = 1;
+            if (!reported) printk("balloon: decrease_reservation freed %u of %u (rc %ld)\n", done, n, rc);
+            stall();
             return;
         }
         want -= n;
@@ -125,10 +142,17 @@ static void inflate(unsigned long want)   /* take `want` pages back */
             free_page(pfn_to_virt(pfn));
         }
         if (done < n) {
-            printk("balloon: populate_physmap gave %u of %u (rc %ld)\n", done, n, rc);
-            stuck = 1;
+            if (!reported)
+                printk("balloon: populate_physmap gave %u of %u (rc %ld); retrying while below target\n",
+                       done, n, rc);
+            stall();
             return;
         }
+        if (reported) {
+            printk("balloon: growing again (at %lu of %lu pages)\n", balloon_current(), target);
+            reported = 0;
+        }
+        backoff = 0;
         want -= n;
     }
 }
@@ -144,10 +168,19 @@ static void balloon_poll(void)
                 printk("BALLOON target %llu KiB (%lu pages), now %lu pages\n",
                        (unsigned long long)kib, pages, balloon_current());
                 balloon_set_target(pages);
+            } else if (stuck) {
+                stuck = 0;                /* the same target again: try at once */
+                backoff = 0;
             }
         }
     }
-    if (stuck) return;
+    if (stuck) {
+        if (now_ns() < retry_at) {
+            poll_wake_at(retry_at);
+            return;
+        }
+        stuck = 0;
+    }
     unsigned long cur = balloon_current();
     if (target && cur > target) deflate(cur - target);
     else if (target && cur < target) inflate(target - cur);

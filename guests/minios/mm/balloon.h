@@ -9,6 +9,10 @@
  *   only works on ballooned PFNs, so it never grows past the boot size (the p2m's size).
  * - It keeps at least BALLOON_MIN_FREE pages free for the kernel; a target below that is
  *   followed as far as possible and reported.
+ * - A stall (Xen gave fewer frames than asked, or no page could be spared) is reported
+ *   once and retried with a back-off (0.25 s doubling to 4 s), and at once when the
+ *   toolstack writes the target again, even with the same value; so a guest grows back
+ *   when another domain frees memory without anybody touching its target.
  */
 #ifndef MINIOS_BALLOON_H
 #define MINIOS_BALLOON_H
@@ -22,7 +26,7 @@ void balloon_set_target(unsigned long pages);
 unsigned long balloon_target(void);
 unsigned long balloon_pages(void);          /* ballooned out now */
 unsigned long balloon_current(void);        /* our pages: nr_pages - ballooned - flipped */
-int balloon_settled(void);                  /* reached the target or cannot move */
+int balloon_settled(void);                  /* reached the target or stalled (retrying) */
 extern unsigned long flip_pages_out;        /* rx-flip buffers currently given away */
 /* Give one page back to Xen / take one from Xen at pfn (used by rx flip too). */
 long give_away_page(void *va);

@@ -391,3 +391,10 @@ int xb_switch_state(const char *path, int state)
 {
     return xb_printf(XBT_NIL, path, "%d", state);
 }
+
+int xb_switch_state_if_present(const char *path, int state)
+{
+    int st = xb_read_state(path);
+    if (xb_state_gone(st)) return 0;
+    return xb_switch_state(path, state);
+}

@@ -56,6 +56,11 @@ const char *xb_strerror(int err);
 int xb_wait_state(const char *path, int lo, int hi, struct xb_watch *w, uint64_t timeout_ns);
 int xb_read_state(const char *path);
 int xb_switch_state(const char *path, int state);
+/* As xb_switch_state, but only while the node exists (a device directory the toolstack
+ * removed must not be created again by a late state write); 0 if absent. */
+int xb_switch_state_if_present(const char *path, int state);
+/* A state read that means the node is gone (removed, or its directory with it). */
+static inline int xb_state_gone(int st) { return st == XenbusStateUnknown || st == -XEN_EACCES; }
 
 extern uint32_t xb_requests, xb_watch_events;
 
