@@ -2,8 +2,9 @@
  * The xl command set against a real, spawned host daemon: each command's output (xl's
  * tables), messages and exit statuses, on live minios guests — create, list, domid/
  * domname, pause/unpause, rename, mem-max/mem-set, vcpu-list/-pin/-set, sched-credit,
- * info, dmesg, uptime, console (piped), shutdown -w, destroy, save/restore of a running
- * guest that checks its own memory afterwards, top, trace, and the host's own commands.
+ * info, dmesg [-c], uptime [-s], console (piped), create -p with KEY=VALUE, reboot with
+ * on_reboot restart and rename-restart, shutdown -w, destroy, save/restore (with progress)
+ * of a running guest that checks its own memory afterwards, top, trace, and host stop.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,6 +47,10 @@ describe('xl commands against a host daemon', () => {
     expect(h.xl('info', 'xen_version').stdout).toMatch(/^4\.17\S*\n$/);
     expect(h.xl('dmesg').stdout).toMatch(/\(XEN\) .*booting/);
     expect(h.xl('uptime').stdout).toMatch(/^Name {32}ID Uptime\nDomain-0 {29}0 +\d+:\d\d:\d\d\n/);
+    expect(h.xl('uptime', '-s').stdout).toMatch(/^ \d\d:\d\d:\d\d up +\d+:\d\d, Domain-0 \(0\)\n/);
+    // dmesg -c prints the buffer and clears it.
+    expect(h.xl('dmesg', '-c').stdout).toMatch(/\(XEN\) .*booting/);
+    expect(h.xl('dmesg').stdout).not.toMatch(/booting/);
   }, 60_000);
 
   it('usage errors and unknown domains: xl\'s messages and exit statuses', () => {
@@ -115,6 +120,24 @@ describe('xl commands against a host daemon', () => {
     await eventually(() => row('t2') === undefined, 't2 to be destroyed after poweroff');
   }, 180_000);
 
+  it('create -p with KEY=VALUE overrides, reboot through on_reboot restart and rename-restart', async () => {
+    const base = minios('base', 'shell');
+    const p = h.xl('create', '-p', base, 'name="rb"', 'memory=24');
+    expect(p.status, p.stderr).toBe(0);
+    expect(row('rb')?.slice(2, 5)).toEqual(['24', '1', '--p---']);
+    expect(h.xl('unpause', 'rb').status).toBe(0);
+    const id = Number(h.xl('domid', 'rb').stdout);
+    expect(h.xl('reboot', 'rb')).toMatchObject({ status: 0, stderr: `Rebooting domain ${id}\n` });
+    await eventually(() => Number(row('rb')?.[1]) > id, 'rb to come back as a new domain');
+    expect(h.xl('create', base, 'name="rr"', 'on_reboot="rename-restart"').status).toBe(0);
+    expect(h.xl('reboot', 'rr').status).toBe(0);
+    await eventually(() => /^rr-\d{8}T\d{4}Z +\d+ .*---sr-/m.test(h.xl('list').stdout) && row('rr') !== undefined, 'rr renamed and restarted');
+    const renamed = h.xl('list').stdout.match(/^(rr-\S+)/m)![1]!; // matched above
+    for (const d of ['rb', 'rr', renamed]) expect(h.xl('destroy', d).status).toBe(0);
+    expect(h.xl('create', base, 'name="rb"', 'on_reboot="bounce"')).toMatchObject({ status: 2,
+      stderr: expect.stringMatching(/^command line: on_reboot: Unknown on_reboot action "bounce" specified/m) });
+  }, 120_000);
+
   it('shutdown -w and destroy', async () => {
     expect(h.xl('create', minios('s1', 'wait shutdown 120')).status).toBe(0);
     expect(h.xl('create', minios('s2', 'spin')).status).toBe(0);
@@ -133,11 +156,13 @@ describe('xl commands against a host daemon', () => {
     const sv = h.xl('save', 'sr', 'sr.save');
     expect(sv.status, sv.stderr).toBe(0);
     expect(sv.stderr).toMatch(/^Saving to sr\.save new xl format \(info 0x10002\/0x0\/\d+\)$/m);
+    expect(sv.stderr).toMatch(/^Saving memory: 50%\nSaving memory: 75%\nSaving memory: 100%\nSaved \d+\.\d MiB to sr\.save$/m);
     expect(row('sr')).toBeUndefined();
     expect(existsSync(join(h.dir, 'sr.save'))).toBe(true);
     const rs = h.xl('restore', 'sr.save');
     expect(rs.status, rs.stderr).toBe(0);
     expect(rs.stderr).toMatch(/^Loading new save file sr\.save \(new xl fmt info 0x10002\/0x0\/\d+\)\n Savefile contains xl domain config\nParsing config from <saved>\n/);
+    expect(rs.stderr).toMatch(/^Restoring memory: 25%\nRestoring memory: 50%\nRestoring memory: 75%\nRestoring memory: 100%$/m);
     await eventually(() => h.xl('console', '--dump', 'sr').stdout.includes('minios> '), 'the restored guest\'s shell');
     const log = h.xl('console', '--dump', 'sr').stdout;
     expect(log).toMatch(/RESUME: rc=0 \(new domain\)/);
