@@ -41,6 +41,18 @@ describe('xl.cfg files', () => {
     ]);
   });
 
+  it('unknown-keys.cfg: keys nobody knows and keys that change nothing here are warned about, never fatal', () => {
+    const c = load('unknown-keys.cfg');
+    expect(c).toMatchObject({ name: 'u', memoryMiB: 16 });
+    expect(c.ignored).toEqual(['foo', 'vnc', 'bootloader', 'bar']);
+    expect(c.warnings).toEqual([
+      "unknown-keys.cfg:4: warning: unknown setting `foo' ignored",
+      "unknown-keys.cfg:5: warning: `vnc' ignored: no framebuffer for PV guests here",
+      "unknown-keys.cfg:7: warning: `bootloader' ignored: no bootloader: give kernel=",
+      "unknown-keys.cfg:8: warning: unknown setting `bar' ignored",
+    ]);
+  });
+
   it('minimal.cfg: libxl\'s defaults', () => {
     expect(load('minimal.cfg')).toMatchObject({
       memoryMiB: 32, maxmemMiB: 32, vcpus: 1, maxvcpus: 1, cmdline: '', onPoweroff: 'destroy', onReboot: 'restart',
