@@ -128,3 +128,61 @@ describe('gates and rings', () => {
     expect(m.cpu.regs[6]).toBe(1);
   });
 });
+
+describe('priorities of simultaneous events (SDM table 6-2)', () => {
+  /** #DB trap gate at 0x3000, NMI at 0x3100, INTR 0x30 at 0x3200; each logs its vector at 0x6000[esi++]. */
+  function setup(dbTail: string): { m: TestMachine; raise: () => void; log: () => number[] } {
+    const m = machine();
+    flatGdt(m);
+    idt(m, { 1: gate(0x08, 0x3000, 0x8f), 2: gate(0x08, 0x3100, 0x8e), 0x30: gate(0x08, 0x3200, 0x8e) });
+    m.load(0x3000, asm(`mov dword ptr [0x6000 + esi*4], 1; inc esi; mov ebp, [esp]; ${dbTail}; iretd`));
+    m.load(0x3100, asm('mov dword ptr [0x6000 + esi*4], 2; inc esi; mov ebx, [esp]; iretd'));
+    m.load(0x3200, asm('mov dword ptr [0x6000 + esi*4], 0x30; inc esi; mov edi, [esp]; iretd'));
+    let pending = 0;
+    m.cpu.intr = { hasInterrupt: () => pending > 0, acknowledge: () => { pending--; return 0x30; } };
+    const raise = (): void => { pending = 1; m.cpu.checkInterrupts(); };
+    m.ports.register(0x80, 1, { read: () => 0, write: () => raise() }, 'irq trigger');
+    const log = (): number[] => Array.from({ length: m.cpu.regs[6]! }, (_, i) => m.r32(0x6000 + i * 4));
+    return { m, raise, log };
+  }
+
+  it('a single-step trap is delivered before an INTR that rose during the instruction', () => {
+    const { m, log } = setup('and dword ptr [esp + 8], 0xfffffeff');
+    const code = asm('mov esp, 0x7000; pushfd; or dword ptr [esp], 0x300; popfd; out 0x80, al; hlt', { org: 0x1000 });
+    m.load(0x1000, code);
+    m.cpu.eip = 0x1000;
+    expect(m.run()).toBe(ExitReason.HLT);
+    // #DB first (trap after OUT, EIP at the HLT); its trap gate leaves IF set, so the INTR is
+    // taken before the #DB handler's first instruction and logs first
+    expect(m.cpu.regs[7]).toBe(0x3000);
+    expect(m.cpu.regs[5]).toBe(0x1000 + code.length - 1);
+    expect(log()).toEqual([0x30, 1]);
+  });
+
+  it('NMI before INTR when both are pending', () => {
+    const { m, raise, log } = setup('');
+    m.load(0x1000, asm('nop; hlt'));
+    m.cpu.eip = 0x1000;
+    m.cpu.regs[4] = 0x7000;
+    m.cpu.setEflags(0x202);
+    m.cpu.raiseNmi();
+    raise();
+    expect(m.run()).toBe(ExitReason.HLT);
+    // NMI first: it interrupted the program, not the INTR handler
+    expect([m.cpu.regs[3], m.cpu.regs[7]]).toEqual([0x1000, 0x1000]);
+    expect(log()).toEqual([2, 0x30]);
+  });
+
+  it('INTR before a code-breakpoint fault at the same instruction; RF lets it run after', () => {
+    const { m, log } = setup('or dword ptr [esp + 8], 0x10000');
+    const code = asm('mov esp, 0x7000; sti; out 0x80, al; mov ecx, 5; hlt', { org: 0x1000 });
+    m.load(0x1000, code);
+    const target = 0x1000 + code.length - 6; // mov ecx, 5
+    m.cpu.dr[0] = target;
+    m.cpu.dr[7] = 0x401; // L0, execute, length 1
+    m.cpu.eip = 0x1000;
+    expect(m.run()).toBe(ExitReason.HLT);
+    expect(log()).toEqual([0x30, 1]);
+    expect([m.cpu.regs[7], m.cpu.regs[5], m.cpu.regs[1]]).toEqual([target, target, 5]);
+  });
+});
