@@ -42,6 +42,7 @@ describe('xl commands against a host daemon', () => {
     const info = h.xl('info');
     expect(info.stdout).toMatch(/^xen_major {14}: 4$/m);
     expect(info.stdout).toMatch(/^xen_caps {15}: xen-3\.0-x86_32p$/m);
+    expect(info.stdout).toMatch(/^virt_caps {14}: pv$/m);
     expect(info.stdout).toMatch(/^xen_scheduler {10}: credit$/m);
     expect(info.stdout).toMatch(/^total_memory {11}: 192$/m);
     expect(h.xl('info', 'xen_version').stdout).toMatch(/^4\.17\S*\n$/);

@@ -10,7 +10,10 @@
  */
 import { hostname, machine, release, version } from 'node:os';
 import { XEN_SCHEDULER_CREDIT, XEN_SCHEDULER_CREDIT2, XEN_SCHEDULER_NULL, XEN_SCHEDULER_RTDS, XEN_SCHEDULER_ARINC653 } from '../../abi/domctl.ts';
-import { XEN_SYSCTL_PHYSCAP_directio, XEN_SYSCTL_PHYSCAP_hvm } from '../../abi/sysctl.ts';
+import {
+  XEN_SYSCTL_PHYSCAP_directio, XEN_SYSCTL_PHYSCAP_hap, XEN_SYSCTL_PHYSCAP_hvm, XEN_SYSCTL_PHYSCAP_iommu_hap_pt_share, XEN_SYSCTL_PHYSCAP_pv,
+  XEN_SYSCTL_PHYSCAP_shadow,
+} from '../../abi/sysctl.ts';
 import type { Toolstack } from './toolstack.ts';
 import { XlError } from './xl_error.ts';
 import { withTransaction } from '../xenstored/domain_tree.ts';
@@ -277,7 +280,15 @@ export function hostInfo(ts: Toolstack): Array<[string, string]> {
   const sched = schedulerId(ts.xc);
   const mib = (pages: number): string => String(Math.floor(pages / 256));
   const hw = pi.hwCap.map((x) => x.toString(16).padStart(8, '0')).join(':');
-  const caps = `${(pi.capabilities & XEN_SYSCTL_PHYSCAP_hvm) !== 0 ? ' hvm' : ''}${(pi.capabilities & XEN_SYSCTL_PHYSCAP_directio) !== 0 ? ' directio' : ''}`;
+  // xl's words and order (xl_info.c output_physinfo); directio is named per guest type.
+  const has = (bit: number): boolean => (pi.capabilities & bit) !== 0;
+  const caps = [
+    has(XEN_SYSCTL_PHYSCAP_pv) && 'pv', has(XEN_SYSCTL_PHYSCAP_hvm) && 'hvm',
+    has(XEN_SYSCTL_PHYSCAP_hvm) && has(XEN_SYSCTL_PHYSCAP_directio) && 'hvm_directio',
+    has(XEN_SYSCTL_PHYSCAP_pv) && has(XEN_SYSCTL_PHYSCAP_directio) && 'pv_directio',
+    has(XEN_SYSCTL_PHYSCAP_hap) && 'hap', has(XEN_SYSCTL_PHYSCAP_shadow) && 'shadow',
+    has(XEN_SYSCTL_PHYSCAP_iommu_hap_pt_share) && 'iommu_hap_pt_share',
+  ].filter((w) => w !== false).join(' ');
   const free = pi.freePages - pi.outstandingPages;
   return [
     ['host', hostname()], ['release', release()], ['version', version()], ['machine', machine()],
