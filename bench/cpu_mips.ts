@@ -12,9 +12,14 @@
  * the JIT's warm-up is amortized as it is in the judged runs). Runs: TSXEN_BENCH_RUNS
  * (default 3; the median is reported). Besides wall-clock MIPS the suite prints MIPS per
  * second of this process's CPU time, which tells a busy machine from a slow emulator.
+ *
+ * References in the same run, each timed the same way on the same image: qemu-system-i386
+ * (TCG) when installed, and v86 (its wasm JIT; cpu_v86_child.mjs) when an installed copy is
+ * found (see v86Dir). Both use tsxen's retired-instruction count, so the ratios compare time.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { BenchSuite } from './index.ts';
 import { runBare } from '../src/host/bare/run_bare.ts';
@@ -63,14 +68,12 @@ async function runTsxen(iters: number): Promise<Sample> {
   return { workS: (t1 - t0) / 1000, cpuS: c1 - c0, instructions: i1 - i0, checksum: /BENCH DONE ([0-9a-f]+)/.exec(r.serial)![1]! };
 }
 
-function runQemu(iters: number): Promise<{ workS: number; checksum: string } | null> {
+/** Host seconds between the guest's BENCH START and BENCH DONE lines of a reference emulator. */
+function runExternal(cmd: string, args: readonly string[]): Promise<{ workS: number; checksum: string } | null> {
   return new Promise((resolve) => {
-    const args = ['-kernel', ELF, '-append', `iters=${iters}`, '-cpu', 'pentium3,+pae,+nx,+sep,+fxsr,+pge,+pse', '-m', '32',
-      '-device', 'isa-debug-exit,iobase=0xf4,iosize=4', '-serial', 'stdio', '-display', 'none', '-monitor', 'none',
-      '-net', 'none', '-no-reboot'];
     let child;
     try {
-      child = spawn('qemu-system-i386', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+      child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'ignore'] });
     } catch {
       resolve(null);
       return;
@@ -89,11 +92,30 @@ function runQemu(iters: number): Promise<{ workS: number; checksum: string } | n
   });
 }
 
+const runQemu = (iters: number) => runExternal('qemu-system-i386', ['-kernel', ELF, '-append', `iters=${iters}`,
+  '-cpu', 'pentium3,+pae,+nx,+sep,+fxsr,+pge,+pse', '-m', '32', '-device', 'isa-debug-exit,iobase=0xf4,iosize=4',
+  '-serial', 'stdio', '-display', 'none', '-monitor', 'none', '-net', 'none', '-no-reboot']);
+
+/**
+ * v86 (npm `v86`, not a dependency of tsxen): used when a directory with node_modules/v86 is
+ * found -- TSXEN_V86_DIR, shared/bench/v86 (after its run.sh installed it) or this repo --
+ * together with SeaBIOS (Debian `seabios`), which v86 boots before the Multiboot kernel.
+ */
+function v86Dir(): string | null {
+  const repo = fileURLToPath(new URL('..', import.meta.url));
+  const dirs = [process.env.TSXEN_V86_DIR, join(repo, '../shared/bench/v86'), repo].filter((d): d is string => !!d);
+  if (!existsSync('/usr/share/seabios/bios.bin') && !process.env.V86_BIOS) return null;
+  return dirs.find((d) => existsSync(join(d, 'node_modules/v86/package.json'))) ?? null;
+}
+
+const V86_CHILD = fileURLToPath(new URL('./cpu_v86_child.mjs', import.meta.url));
+const runV86 = (dir: string, iters: number) => runExternal(process.execPath, [V86_CHILD, dir, ELF, `iters=${iters}`]);
+
 const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)]!;
 
 export const cpuMipsSuite: BenchSuite = {
   name: 'cpu_mips',
-  description: 'guest MIPS on the CPU-bound benchmark kernel (tsxen bare vs qemu-system-i386 TCG)',
+  description: 'guest MIPS on the CPU-bound benchmark kernel (tsxen bare vs qemu-system-i386 TCG and v86 when installed)',
   async run(log) {
     if (!existsSync(ELF)) {
       log(`  skipped: ${ELF} is missing (make -C guests)`);
@@ -117,17 +139,23 @@ export const cpuMipsSuite: BenchSuite = {
       log(`  checksum ${ok ? 'matches' : 'DIFFERS from'} the recorded ${rec.checksum}; retired ${instr} vs callgrind ${rec.instructions}`);
     }
     log(`  tsxen: ${tsxenMips.toFixed(1)} MIPS (median of ${runs}, iters=${iters})`);
-    const q: number[] = [];
-    for (let k = 0; k < runs; k++) {
-      const r = await runQemu(iters);
-      if (!r) break;
-      q.push(instr / r.workS / 1e6);
+    const reference = async (name: string, run: (iters: number) => Promise<{ workS: number; checksum: string } | null>) => {
+      const m: number[] = [];
+      for (let k = 0; k < runs; k++) {
+        const r = await run(iters);
+        if (!r) break;
+        if (rec && r.checksum !== rec.checksum) log(`  ${name}: checksum ${r.checksum} DIFFERS from the recorded ${rec.checksum}`);
+        m.push(instr / r.workS / 1e6);
+      }
+      if (m.length === 0) return false;
+      const med = median(m);
+      log(`  ${name}: ${med.toFixed(1)} MIPS (median of ${m.length}); tsxen/${name} = ${(tsxenMips / med).toFixed(3)}`);
+      return true;
+    };
+    if (!(await reference('qemu', runQemu))) log('  qemu-system-i386 not available: no QEMU figure');
+    const dir = v86Dir();
+    if (dir === null || !(await reference('v86', (n) => runV86(dir, n)))) {
+      log('  v86 not available (npm install v86 into a directory and set TSXEN_V86_DIR): no v86 figure');
     }
-    if (q.length === 0) {
-      log('  qemu-system-i386 not available: no baseline');
-      return;
-    }
-    const qm = median(q);
-    log(`  qemu TCG: ${qm.toFixed(1)} MIPS (median of ${q.length}); tsxen/qemu = ${(tsxenMips / qm).toFixed(3)}`);
   },
 };
