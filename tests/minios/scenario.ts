@@ -19,6 +19,7 @@ import { basename, join } from 'node:path';
 export const ACTIONS = {
   ping: 2, 'udp-echo': 3, 'save-restore': 0, 'mem-set': 1, 'expect-mem': 1, shutdown: 0,
   reboot: 0, sleep: 1, 'vcpu-times': 0, ok: -1,
+  'block-detach': 1, 'block-attach': 1, 'network-detach': 1, 'network-attach': 1,
 } as const;
 export type ActionName = keyof typeof ACTIONS;
 

@@ -26,6 +26,12 @@ import {
 } from './tsxen_harness.ts';
 import { RESULTS_FILE, type RefxenResults } from './refxen/collect.ts';
 import { XENCONS_INTERFACE_IN_CONS, XENCONS_INTERFACE_IN_PROD } from '../../src/abi/gen/io/console.ts';
+import { attachDisk, attachNic, detachDevice } from '../../src/dom0/toolstack/device_ops.ts';
+import { parseDiskSpec } from '../../src/dom0/toolstack/xl_disk.ts';
+import { parseVifSpec } from '../../src/dom0/toolstack/xl_vif.ts';
+import { vdevNumber } from '../../src/dom0/backends/device_specs.ts';
+import type { Toolstack } from '../../src/dom0/toolstack/toolstack.ts';
+import type { Guest } from '../../src/dom0/toolstack/guest.ts';
 
 const GUESTS = fileURLToPath(new URL('../../guests/', import.meta.url));
 const api = await loadTsxen();
@@ -237,6 +243,40 @@ async function runScenario(tsxen: TsxenApi, sc: Scenario, ctx: { skip: (note?: s
                 .then((p) => { if (p.ok !== n) problems.push(`dom0 UDP echo via ${ip}:${port}: ${p.ok}/${n}`); })
                 .catch((e: Error) => problems.push(`udp-echo: ${e.message}`))
                 .finally(() => session.busy--);
+              break;
+            }
+            case 'block-detach': case 'network-detach': {
+              // xl block-detach / network-detach: libxl's unplug, no force (the frontend must close).
+              session.busy++;
+              const t = host.toolstack as unknown as Toolstack; // the host's toolstack (src/dom0/toolstack)
+              const type = a.action === 'block-detach' ? 'vbd' : 'vif';
+              const devid = type === 'vbd' ? vdevNumber(a.args[0]!) : Number(a.args[0]); // arity checked by scenario.ts
+              const t0 = host.xen.time.now();
+              detachDevice(guest as unknown as Guest, t.drivers!, type, devid, false) // the toolstack's guest; drivers wired by bootMinios
+                .then(() => {
+                  const ms = (host.xen.time.now() - t0) / 1e6;
+                  if (ms > 10_000) problems.push(`${a.action} ${a.args[0]}: ${ms} ms (libxl would have forced it after 10 s)`);
+                })
+                .catch((e: Error) => problems.push(`${a.action}: ${e.message}`))
+                .finally(() => session.busy--);
+              break;
+            }
+            case 'block-attach': case 'network-attach': {
+              const t = host.toolstack as unknown as Toolstack; // the host's toolstack (src/dom0/toolstack)
+              const spec = a.args[0]!.replace(/target=\/tmp\/[^,]+/, `target=${image}`); // arity checked by scenario.ts
+              try {
+                if (a.action === 'block-attach') {
+                  const d = parseDiskSpec(spec);
+                  if (d instanceof Error) throw d;
+                  attachDisk(t, guest as unknown as Guest, t.drivers!, d); // the toolstack's guest; drivers wired
+                } else {
+                  const v = parseVifSpec(spec);
+                  if (v instanceof Error) throw v;
+                  attachNic(t, guest as unknown as Guest, t.drivers!, v); // the toolstack's guest; drivers wired
+                }
+              } catch (e) {
+                problems.push(`${a.action}: ${(e as Error).message}`);
+              }
               break;
             }
             case 'ok': case 'sleep': break;

@@ -481,7 +481,7 @@ static int listed(const char *list, int n, uint32_t devid)
  */
 static void blk_bus_poll(void)
 {
-    if (bus_running) return;
+    if (bus_running || control_suspending) return;
     bus_running = 1;
     for (unsigned i = 0; i < nr_devs; i++) {
         struct blkdev *d = &devs[i];
@@ -542,10 +542,16 @@ void blkfront_init(void)
     if (!nr_devs) printk("blkfront: no block devices\n");
 }
 
-int blkfront_wait(unsigned index, uint64_t timeout)
+static int closed_cond(void *p)
+{
+    struct blkdev *d = p;
+    return !d || d->state != DEV_CONNECTED;
+}
+
+int blkfront_wait(unsigned index, int connected, uint64_t timeout)
 {
     struct blkdev *d = index < MAX_DEVS ? &devs[index] : 0;
-    return wait_for(connected_cond, d, timeout) ? 0 : -XEN_ETIME;
+    return wait_for(connected ? connected_cond : closed_cond, d, timeout) ? 0 : -XEN_ETIME;
 }
 /* ---- I/O ---- */
 

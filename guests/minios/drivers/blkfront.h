@@ -36,8 +36,9 @@ void blkfront_init(void);
  * slot of a removed one), so `disk use N` keeps meaning the same disk. */
 unsigned blkfront_count(void);
 struct blkdev *blkfront_get(unsigned index);
-/* Wait until slot `index` holds a connected device; 0 or -XEN_ETIME. */
-int blkfront_wait(unsigned index, uint64_t timeout_ns);
+/* Wait until slot `index` holds a connected device (connected = 1) or none (0, after an
+ * unplug); 0 or -XEN_ETIME. */
+int blkfront_wait(unsigned index, int connected, uint64_t timeout_ns);
 
 struct blk_info {
     const char *nodename;

@@ -625,7 +625,7 @@ static int listed(const char *list, int n, uint32_t devid)
  */
 static void net_bus_poll(void)
 {
-    if (bus_running) return;
+    if (bus_running || control_suspending) return;
     bus_running = 1;
     if (nf.state == DEV_CONNECTED && nf.be_watch.fired != nf.be_seen) {
         nf.be_seen = nf.be_watch.fired;
@@ -696,7 +696,13 @@ static int net_connected_cond(void *u)
     return nf.connected;
 }
 
-int netfront_wait(uint64_t timeout)
+static int net_closed_cond(void *u)
 {
-    return wait_for(net_connected_cond, 0, timeout) ? 0 : -XEN_ETIME;
+    (void)u;
+    return nf.state != DEV_CONNECTED;
+}
+
+int netfront_wait(int connected, uint64_t timeout)
+{
+    return wait_for(connected ? net_connected_cond : net_closed_cond, 0, timeout) ? 0 : -XEN_ETIME;
 }

@@ -38,8 +38,9 @@ struct net_stats {
 
 void netfront_init(void);
 int netfront_connected(void);
-/* Wait until a vif is connected (hot plug); 0 or -XEN_ETIME. */
-int netfront_wait(uint64_t timeout_ns);
+/* Wait until a vif is connected (connected = 1, hot plug) or none is (0, unplug); 0 or
+ * -XEN_ETIME. */
+int netfront_wait(int connected, uint64_t timeout_ns);
 /* Called after a hot-plugged vif connected (1) or the vif closed (0); the IP stack sets it. */
 extern void (*netfront_link_handler)(int up);
 /* Queue one Ethernet frame (copied); 0 or a negative Xen errno. */

@@ -17,6 +17,7 @@ static unsigned nr_lifecycle;
 static struct xb_watch shutdown_watch = { .path = XS_KEY_CONTROL_SHUTDOWN, .token = "control" };
 static uint32_t shutdown_seen;
 volatile uint32_t resume_count, resume_new_domain;
+volatile int control_suspending;
 
 void control_register(const struct lifecycle_ops *ops)
 {
@@ -43,6 +44,7 @@ static void remap_shared_info(void)
 long kernel_suspend(void)
 {
     printk("SUSPEND: quiescing\n");
+    control_suspending = 1;
     for (unsigned i = 0; i < nr_lifecycle; i++)
         if (lifecycle[i]->suspend) lifecycle[i]->suspend();
     smp_park_secondaries();
@@ -83,6 +85,7 @@ long kernel_suspend(void)
     smp_unpark_secondaries(new_domain);
     for (unsigned i = 0; i < nr_lifecycle; i++)
         if (lifecycle[i]->resume) lifecycle[i]->resume(new_domain);
+    control_suspending = 0;
     resume_count++;
     if (new_domain) resume_new_domain++;
     printk("RESUME: rc=%ld (%s)\n", rc, new_domain ? "new domain" : "suspend cancelled");

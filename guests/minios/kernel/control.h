@@ -27,6 +27,9 @@ NORETURN void kernel_shutdown(unsigned reason, const char *why);
 /* Suspend now (as if the toolstack asked); returns the hypercall's result. */
 long kernel_suspend(void);
 extern volatile uint32_t resume_count;      /* completed suspend/resume cycles */
+/* A suspend/resume is in progress: device buses leave the devices to it (the grant table
+ * and shared_info may be unmapped while pollers run). */
+extern volatile int control_suspending;
 extern volatile uint32_t resume_new_domain; /* of which into a new domain */
 
 #endif

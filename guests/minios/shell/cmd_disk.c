@@ -150,17 +150,24 @@ static int do_disk(int argc, char **argv)
         printk("OK disk use %u\n", n);
         return CMD_OK;
     }
-    if (!strcmp(sub, "wait")) {           /* for a hot-plugged (or replugged) disk */
+    if (!strcmp(sub, "wait")) {           /* for a hot-plugged (or replugged) disk, or its unplug */
+        int gone = argc > 2 && !strcmp(argv[2], "gone");
         uint64_t secs = 30;
-        if (argc > 3 || (argc == 3 && arg_u64(argv[2], "SECS", &secs))) return CMD_FAIL;
+        if (argc > 3 + gone || (argc == 3 + gone && arg_u64(argv[2 + gone], "SECS", &secs)))
+            return cmd_fail("disk wait", "usage: disk wait [gone] [SECS]");
         uint64_t t0 = now_ns();
-        if (blkfront_wait(current, secs * NSEC_PER_SEC))
-            return cmd_fail("disk wait", "device %u not connected after %llu s", current,
-                            (unsigned long long)secs);
+        if (blkfront_wait(current, !gone, secs * NSEC_PER_SEC))
+            return cmd_fail(gone ? "disk wait gone" : "disk wait", "device %u still %s after %llu s", current,
+                            gone ? "connected" : "not connected", (unsigned long long)secs);
+        uint64_t ms = (now_ns() - t0) / 1000000;
+        if (gone) {
+            printk("OK disk wait gone dev=%u waited_ms=%llu\n", current, (unsigned long long)ms);
+            return CMD_OK;
+        }
         struct blk_info i;
         blk_get_info(blkfront_get(current), &i);
         printk("OK disk wait dev=%u node=%s sectors=%llu waited_ms=%llu\n", current, i.nodename,
-               (unsigned long long)i.sectors, (unsigned long long)((now_ns() - t0) / 1000000));
+               (unsigned long long)i.sectors, (unsigned long long)ms);
         return CMD_OK;
     }
     struct blkdev *d = dev();

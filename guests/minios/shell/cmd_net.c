@@ -55,16 +55,19 @@ static int do_net(int argc, char **argv)
                ip_stats.icmp_echo_answered - icmp0, ip_stats.udp_echoed - udp0);
         return CMD_OK;
     }
-    if (!strcmp(sub, "wait")) {           /* for a hot-plugged (or replugged) vif */
+    if (!strcmp(sub, "wait")) {           /* for a hot-plugged (or replugged) vif, or its unplug */
+        int gone = argc > 2 && !strcmp(argv[2], "gone");
         uint64_t secs = 30;
-        if (argc > 3 || (argc == 3 && arg_u64(argv[2], "seconds", &secs))) return CMD_FAIL;
+        if (argc > 3 + gone || (argc == 3 + gone && arg_u64(argv[2 + gone], "seconds", &secs)))
+            return cmd_fail("net wait", "usage: net wait [gone] [SECS]");
         uint64_t t0 = now_ns();
-        if (netfront_wait(secs * NSEC_PER_SEC))
-            return cmd_fail("net wait", "no vif connected after %llu s", (unsigned long long)secs);
-        printk("OK net wait waited_ms=%llu\n", (unsigned long long)((now_ns() - t0) / 1000000));
+        if (netfront_wait(!gone, secs * NSEC_PER_SEC))
+            return cmd_fail(gone ? "net wait gone" : "net wait", "vif still %s after %llu s",
+                            gone ? "connected" : "not connected", (unsigned long long)secs);
+        printk("OK net wait%s waited_ms=%llu\n", gone ? " gone" : "", (unsigned long long)((now_ns() - t0) / 1000000));
         return CMD_OK;
     }
-    return cmd_fail("net", "usage: net [info | serve SECS | wait SECS]");
+    return cmd_fail("net", "usage: net [info | serve SECS | wait [gone] SECS]");
 }
 
 static int do_ping(int argc, char **argv)
@@ -153,7 +156,7 @@ static int do_udp(int argc, char **argv)
 }
 
 const struct command net_commands[] = {
-    { "net", "[info|serve SECS|wait SECS]", "network state, answer ping/UDP echo for a while, or wait for a vif", do_net },
+    { "net", "[info|serve SECS|wait [gone] SECS]", "network state, answer ping/UDP echo for a while, or wait for a vif", do_net },
     { "ping", "IP [COUNT] [SIZE]", "ICMP echo", do_ping },
     { "udp", "send IP PORT TEXT|echo IP PORT [N] [SIZE]", "UDP request/response", do_udp },
     { 0, 0, 0, 0 },

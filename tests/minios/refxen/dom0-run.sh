@@ -6,7 +6,9 @@
 #   # disk: SIZE                       create /tmp/NAME.img (truncate -s SIZE) first
 #   # after: REGEX => ACTION [ARGS]    once a console line matches, do ACTION (in file order):
 #        ping IP N | udp-echo IP PORT N | save-restore | mem-set MIB | expect-mem MIB |
-#        shutdown | reboot | sleep SECS | vcpu-times | ok TEXT
+#        shutdown | reboot | sleep SECS | vcpu-times | ok TEXT |
+#        block-detach VDEV | network-detach DEVID     (xl ...-detach: fails if libxl had to force it)
+#        block-attach DISKSPEC | network-attach K=V,K=V   (xl ...-attach while the guest runs)
 #   # check-disk: START COUNT SEED     afterwards the image holds that disk test pattern
 #   # expect: SUCCESS|FAILURE          the verdict a correct Xen gives (default SUCCESS)
 #   # tsxen-only: / refxen-only: WHY   (run.sh skips tsxen-only scenarios)
@@ -107,6 +109,21 @@ PY
   reboot) xl reboot "$NAME" ;;
   sleep) sleep "$1" ;;
   vcpu-times) host_ok "vcpu times: $(xl vcpu-list "$NAME" | awk 'NR>1 {printf "%s ", $6}')" ;;
+  block-detach|network-detach)
+    # libxl waits up to 10 s (LIBXL_DESTROY_TIMEOUT) for the frontend to close, then forces.
+    local t0=$EPOCHREALTIME rc=0
+    xl $a "$NAME" "$1" > /tmp/$NAME.detach 2>&1 || rc=$?
+    local dt; dt=$(awk -v a=$t0 -v b=$EPOCHREALTIME 'BEGIN{printf "%.2f", b-a}')
+    cat /tmp/$NAME.detach >> /tmp/$NAME.err
+    if [ $rc = 0 ] && awk -v d=$dt 'BEGIN{exit !(d < 9.5)}' && ! grep -aqiE 'timed? ?out|forc' /tmp/$NAME.detach; then
+      host_ok "xl $a $1: ${dt}s, the frontend closed"
+    else host_fail "xl $a $1: rc=$rc after ${dt}s: $(tr '\n' ' ' < /tmp/$NAME.detach)"; fi ;;
+  block-attach)
+    if xl block-attach "$NAME" "$1" >>/tmp/$NAME.err 2>&1; then host_ok "xl block-attach $1"
+    else host_fail "xl block-attach $1 failed"; fi ;;
+  network-attach)
+    if xl network-attach "$NAME" $(echo "$1" | tr ',' ' ') >>/tmp/$NAME.err 2>&1; then host_ok "xl network-attach $1"
+    else host_fail "xl network-attach $1 failed"; fi ;;
   ok) host_ok "$*" ;;
   *) host_fail "unknown action $a" ;;
   esac
