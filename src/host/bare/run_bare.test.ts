@@ -135,3 +135,32 @@ describe('runBare with synthetic kernels', () => {
     expect(() => findMultibootHeader(img)).toThrow(/unsupported/);
   });
 });
+
+describe.skipIf(!existsSync(HELLO))('corrupt kernel images', () => {
+  it('a seeded mutation of a real ELF either fails to load with a BootError or runs to an end', async () => {
+    const seed = Number(process.env.TSXEN_SEED ?? 0x1ee7);
+    let s = seed >>> 0 || 1;
+    const next = (): number => {
+      s ^= s << 13; s ^= s >>> 17; s ^= s << 5;
+      return (s >>> 0) / 2 ** 32;
+    };
+    const elf = new Uint8Array(readFileSync(HELLO));
+    const outcomes = new Set<string>();
+    for (let n = 0; n < 40; n++) {
+      const img = elf.slice(0, n % 5 === 4 ? Math.floor(next() * elf.length) : elf.length); // some truncated
+      // headers and program headers live in the first bytes: bias mutations there
+      for (let k = 0; k < 1 + Math.floor(next() * 6); k++) {
+        const at = Math.floor(next() * Math.min(img.length, next() < 0.7 ? 256 : img.length));
+        img[at] = Math.floor(next() * 256);
+      }
+      try {
+        const r = await runBare({ kernel: img, memoryMiB: 8, maxInstructions: 200_000 });
+        outcomes.add(r.reason);
+      } catch (e) {
+        expect(e, `seed ${seed} image ${n}: ${(e as Error).message}`).toBeInstanceOf(BootError);
+        outcomes.add('BootError');
+      }
+    }
+    expect(outcomes.has('BootError')).toBe(true);
+  });
+});
