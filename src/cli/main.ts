@@ -4,7 +4,8 @@
  * exit status: CliExit (xl's help and usage errors, API errors carrying xl's message) and
  * UsageError (tsxen's own commands). Any other error is a bug and keeps its stack trace.
  *
- * xl's global options are accepted: -v (verbose, repeatable), -N (dry run: create only),
+ * xl's global options are accepted: -v (verbose, repeatable), -N (dry run: `create` prints
+ * the config it would create; every other command refuses it, as xl does for those without one),
  * -f (force), -t (timestamps; ignored) and -T.
  */
 import { basename } from 'node:path';
@@ -43,7 +44,11 @@ export async function main(argv: readonly string[], prog = basename(process.argv
   const name = prog === 'xl' ? 'xl' : 'tsxen';
   let args = [...argv];
   // xl's global options before the subcommand.
-  while (args[0] !== undefined && /^-[vNftT]+$/.test(args[0])) args = args.slice(1);
+  let dryRun = false;
+  while (args[0] !== undefined && /^-[vNftT]+$/.test(args[0])) {
+    if (args[0].includes('N')) dryRun = true;
+    args = args.slice(1);
+  }
   const [first, ...rest] = args;
   if (first === undefined || first === '-h' || first === '--help' || first === 'help') {
     const topic = first === 'help' ? rest[0] : undefined;
@@ -68,8 +73,13 @@ export async function main(argv: readonly string[], prog = basename(process.argv
     process.stdout.write(`${cmd.usage}\n`);
     return 0;
   }
+  if (dryRun && cmd.name !== 'create') {
+    // xl refuses -N for commands without a dry run rather than doing the real thing.
+    process.stderr.write('command does not implement -N (dryrun) option\n');
+    return 1;
+  }
   try {
-    return await cmd.run(rest);
+    return await cmd.run(dryRun ? ['-n', ...rest] : rest);
   } catch (e) {
     if (e instanceof CliExit) {
       if (e.out) process.stdout.write(e.out);

@@ -2,7 +2,8 @@
  * The host daemon as a user meets it, each in a fresh run directory: `tsxen host start`
  * (background), `status` (text and --json), a second `start`, `stop` refusing with guests
  * and `stop --force`; `create` on a machine with no host starting one in the background;
- * `--help` on every xl command (xl's usage text, exit 0, no host needed); the demo host
+ * `--help` on every xl command (xl's usage text, exit 0, no host needed); `create -n` and
+ * global `-N` (libxl's JSON, nothing created, -N refused by other commands); the demo host
  * (what `npm start` runs) taking guests created from another terminal, as its "what to try
  * next" says; and the private host of a `create -c`, which neither create nor restore may
  * put another guest on (it stops with its guest).
@@ -55,12 +56,35 @@ describe('the host daemon and its commands', () => {
         const r = h.xl(cmd.name, '--help');
         expect(r.status, `${cmd.name} --help: ${r.stderr}`).toBe(0);
         expect(r.stdout, cmd.name).toMatch(new RegExp(`^Usage: xl \\[-v\\] ${cmd.name}\\b[^]*?\n\n${cmd.summary.replace(/[()]/g, '\\$&')}`));
-        expect(h.xl(cmd.name, '-h').stdout, `${cmd.name} -h`).toBe(r.stdout);
       }
+      for (const name of ['create', 'list', 'vcpu-pin']) expect(h.xl(name, '-h').stdout, `${name} -h`).toBe(h.xl(name, '--help').stdout);
     } finally {
       void h.stop();
     }
   }, 120_000);
+
+  it('create -n and global -N: libxl\'s domain config as JSON, no kernel read, no host started; -N elsewhere refused', () => {
+    const h = new TestHost();
+    try {
+      const cfg = h.cfg('dry', 'name = "dry"\nkernel = "missing.elf"\nmemory = 24\nmaxmem = 32\nvcpus = 2\ncpu_weight = 300\n'
+        + "vif = [ 'mac=00:16:3e:00:00:07' ]\non_crash = 'rename-restart'\n");
+      for (const args of [['create', '-n', cfg], ['-N', 'create', cfg]]) {
+        const r = h.xl(...args);
+        expect(r.status, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout)).toEqual({
+          c_info: { type: 'pv', name: 'dry', run_hotplug_scripts: 'True' },
+          b_info: { max_vcpus: 2, avail_vcpus: [0, 1], max_memkb: 32768, target_memkb: 24576, sched_params: { weight: 300 },
+            'type.pv': { kernel: join(h.dir, 'missing.elf') } },
+          nics: [{ devid: 0, mac: '00:16:3e:00:00:07', bridge: 'xenbr0', script: 'vif-bridge', nictype: 'vif' }],
+          on_poweroff: 'destroy', on_reboot: 'restart', on_watchdog: 'destroy', on_crash: 'restart_rename', on_soft_reset: 'soft_reset',
+        });
+      }
+      expect(existsSync(join(h.dir, 'control.sock'))).toBe(false);
+      expect(h.xl('-N', 'destroy', 'dry')).toMatchObject({ status: 1, stderr: 'command does not implement -N (dryrun) option\n' });
+    } finally {
+      void h.stop();
+    }
+  }, 60_000);
 
   it('the demo host takes guests created from another terminal', async () => {
     const h = new TestHost();

@@ -18,8 +18,8 @@ import { CliExit, commandHelp } from '../xl_opts.ts';
 import { asCliExit, connectHost, PRIVATE_HOST_MESSAGE, tryConnectShared } from '../host_client.ts';
 import { consoleSession } from '../console_session.ts';
 import { err, out } from '../output.ts';
-import { loadConfig } from '../../dom0/toolstack/xl_load.ts';
-import { formatXlConfig } from '../../dom0/toolstack/xl_config.ts';
+import { loadConfig, parseConfigText } from '../../dom0/toolstack/xl_load.ts';
+import { dryRunDomainConfig, libxlJsonText } from '../../dom0/toolstack/libxl_json.ts';
 import { XlError } from '../../dom0/toolstack/xl_error.ts';
 import type { HostDaemon } from '../../host/daemon.ts';
 import { hostPaths, type HostPaths } from '../../host/paths.ts';
@@ -95,10 +95,11 @@ export const createCommand: Command = xlCommand({
       }
     }
     if (!flag(p, 'q')) err(`Parsing config from ${filename}\n`);
-    // Check everything locally first: a bad config never starts a host.
+    // Check everything locally first: a bad config never starts a host. A dry run, like
+    // xl's, prints libxl's domain config as JSON without reading the kernel or any host.
     let loaded;
     try {
-      loaded = loadConfig(text, filename, extra, process.cwd());
+      loaded = flag(p, 'n') ? parseConfigText(text, filename, extra, process.cwd()) : loadConfig(text, filename, extra, process.cwd());
     } catch (e) {
       if (e instanceof XlError) throw new CliExit(STATUS_CONFIG, '', `${e.message}\n`);
       throw e;
@@ -106,7 +107,7 @@ export const createCommand: Command = xlCommand({
     for (const w of loaded.cfg.warnings) err(`${w}\n`);
     if (flag(p, 'V') || flag(p, 'A')) err('WARNING: no VNC display: PV guests here have no framebuffer\n');
     if (flag(p, 'n')) {
-      out(formatXlConfig(loaded.cfg));
+      out(`${libxlJsonText(dryRunDomainConfig(loaded.cfg))}\n`);
       return 0;
     }
     const attach = flag(p, 'c');
