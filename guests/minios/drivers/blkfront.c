@@ -111,12 +111,12 @@ static void blk_event(evtchn_port_t p, void *data)
 
 static void end_grants(struct shadow *s)
 {
-    for (unsigned i = 0; i < s->ngrefs; i++) gnttab_end_access(s->grefs[i]);
+    int all = 1;
+    for (unsigned i = 0; i < s->ngrefs; i++) all &= gnttab_end_access(s->grefs[i]);
     s->ngrefs = 0;
-    if (s->indirect_page) {
-        free_page(s->indirect_page);
-        s->indirect_page = 0;
-    }
+    /* A page the backend still maps (it never unmapped after Closed) is leaked, not reused. */
+    if (s->indirect_page && all) free_page(s->indirect_page);
+    s->indirect_page = 0;
 }
 
 static void process_responses(struct blkdev *d)
