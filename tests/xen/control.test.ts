@@ -11,9 +11,12 @@ import { parseXlConfig, pvConfig } from '../../src/dom0/toolstack/xl_config.ts';
 import { auditMemory } from '../../src/xen/audit.ts';
 import { EACCES, EINVAL, ESRCH } from '../../src/abi/errno.ts';
 import {
-  XEN_DOMCTL_getdomaininfo, XEN_DOMINF_paused, XEN_DOMINF_shutdown, XEN_DOMCTL_max_mem,
+  XEN_DOMCTL_getdomaininfo, XEN_DOMINF_paused, XEN_DOMINF_shutdown, XEN_DOMCTL_max_mem, XEN_DOMCTL_iomem_permission,
+  XEN_DOMCTL_irq_permission, XEN_DOMCTL_settimeoffset,
 } from '../../src/abi/domctl.ts';
-import { DOMCTL_HDR } from '../../src/abi/control_wire.ts';
+import { DOMCTL_HDR, DOMCTL_IOMEM_PERMISSION, DOMCTL_IRQ_PERMISSION } from '../../src/abi/control_wire.ts';
+import { SHARED_INFO_WC_SEC, SHARED_INFO_WC_VERSION } from '../../src/abi/gen/xen.ts';
+import { NR_PIRQS } from '../../src/xen/arch/x86/physdev.ts';
 import { SHUTDOWN_crash, SHUTDOWN_poweroff } from '../../src/abi/sched.ts';
 import type { GuestExit } from '../../src/dom0/toolstack/toolstack.ts';
 import { readXenTrace } from '../../src/dom0/libxc/trace.ts';
@@ -85,6 +88,53 @@ describe('domctl / sysctl from dom0', () => {
     });
     expect(bad).toBe(-EACCES);
     expect(h.xc.setMaxMem(31000, 1024)).toBe(-ESRCH);
+  });
+
+  it('grants and revokes I/O ports, I/O memory and IRQs; refuses bad ranges; sets the time offset', () => {
+    const h = host();
+    const xc = h.xc;
+    const id = xc.createDomain({ maxVcpus: 1 });
+    const d = h.xen.domain(id)!;
+    const perm = (cmd: number, fill: (v: DataView, u: number) => void, domid = id): number => xc.domctl(cmd, domid, fill).rc;
+    const irq = (pirq: number, allow: boolean, domid = id): number => perm(XEN_DOMCTL_irq_permission, (v, u) => {
+      v.setUint32(u + DOMCTL_IRQ_PERMISSION.pirq!, pirq, true);
+      v.setUint8(u + DOMCTL_IRQ_PERMISSION.allow_access!, allow ? 1 : 0);
+    }, domid);
+    const iomem = (first: number, n: number, allow: boolean): number => perm(XEN_DOMCTL_iomem_permission, (v, u) => {
+      v.setBigUint64(u + DOMCTL_IOMEM_PERMISSION.first_mfn!, BigInt(first), true);
+      v.setBigUint64(u + DOMCTL_IOMEM_PERMISSION.nr_mfns!, BigInt(n), true);
+      v.setUint8(u + DOMCTL_IOMEM_PERMISSION.allow_access!, allow ? 1 : 0);
+    });
+    // I/O ports: [0x3f8, 0x400) granted, then a hole punched; wrapping ranges refused.
+    expect(xc.ioportPermission(id, 0x3f8, 8, true)).toBe(0);
+    expect([0x3f7, 0x3f8, 0x3ff, 0x400].map((p) => d.ioports.contains(p))).toEqual([false, true, true, false]);
+    expect(xc.ioportPermission(id, 0x3fa, 2, false)).toBe(0);
+    expect([0x3f9, 0x3fa, 0x3fb, 0x3fc].map((p) => d.ioports.contains(p))).toEqual([true, false, false, true]);
+    expect(xc.ioportPermission(id, 0xfff0, 0x20, true)).toBe(-EINVAL);
+    expect(xc.ioportPermission(id, 0x10, 0, true)).toBe(-EINVAL);
+    expect(d.hasIoCaps).toBe(true);
+    // I/O memory (frames above RAM): the L1 rule consults exactly this set.
+    expect(iomem(0xfeb00, 4, true)).toBe(0);
+    expect([0xfeaff, 0xfeb00, 0xfeb03, 0xfeb04].map((m) => d.iomemPermitted(m))).toEqual([false, true, true, false]);
+    expect(iomem(0xfeb01, 1, false)).toBe(0);
+    expect(d.iomemPermitted(0xfeb01)).toBe(false);
+    expect(iomem(2 ** 40 - 1, 2, true)).toBe(-EINVAL);
+    // IRQs: bind_pirq's permission check.
+    expect(irq(9, true)).toBe(0);
+    expect(d.irqs.contains(9)).toBe(true);
+    expect(irq(9, false)).toBe(0);
+    expect(d.irqs.contains(9)).toBe(false);
+    expect(irq(NR_PIRQS, true)).toBe(-EINVAL);
+    expect(irq(9, true, 31000)).toBe(-ESRCH);
+    // settimeoffset: the domain's wall clock moves by the offset (version protocol kept even).
+    const si = d.sharedInfoMfn * 4096;
+    const wc = (): number => h.xen.mem.view.getUint32(si + SHARED_INFO_WC_SEC, true);
+    const before = wc();
+    expect(perm(XEN_DOMCTL_settimeoffset, (v, u) => v.setInt32(u, 3600, true))).toBe(0);
+    expect(wc() - before).toBe(3600);
+    expect(h.xen.mem.view.getUint32(si + SHARED_INFO_WC_VERSION, true) % 2).toBe(0);
+    expect(xc.destroyDomain(id)).toBe(0);
+    expect(auditMemory(h.xen)).toEqual([]);
   });
 
   it('reports the machine and the hypervisor console', () => {
