@@ -5,12 +5,14 @@
  * rename-restart — and every resource back where it started: machine memory (and the
  * hypervisor's own audit), domains, dom0's event channels, foreign mappings and scratch,
  * console connections, xenstore nodes, connections and introduced domains, toolstack records.
+ * And a creation that fails half-way (after the build) reports why and leaves nothing.
  */
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { Host } from '../../src/host/host.ts';
 import { ensureXenstored } from '../../src/host/xenstore_wiring.ts';
+import { closeDrivers, ensureDrivers } from '../../src/host/devices_wiring.ts';
 import { parseXlConfig, pvConfig } from '../../src/dom0/toolstack/xl_config.ts';
 import type { Guest } from '../../src/dom0/toolstack/guest.ts';
 import { auditMemory } from '../../src/xen/audit.ts';
@@ -104,4 +106,28 @@ describe('lifecycle', () => {
     expect(auditMemory(host.xen)).toEqual([]);
     expect([...counts.values()].reduce((a, b) => a + b)).toBe(100);
   }, 600_000);
+
+  it('a creation that fails after the build says why and leaves nothing behind', async () => {
+    const host = new Host({ memoryMiB: 64, clock: 'virtual', pcpus: 2 });
+    const store = ensureXenstored(host);
+    ensureDrivers(host);
+    const before = snapshot(host, store);
+    // Each fails at a different step after the domain exists: affinity (before the
+    // xenstore home is written), the second vCPU's affinity with a fixed UUID, a disk
+    // whose image is missing (after the home, /vm/<uuid> and the console are made).
+    const cases: Array<[string, RegExp]> = [
+      ['cpus = "7"', /^cpus: "7" names no CPU of this host \(it has 2: 0-1\)$/],
+      ['cpus_soft = "0-1,x"', /^cpus_soft: /],
+      ['uuid = "6a1f3b3e-2d4c-4f5e-9a8b-7c6d5e4f3a2b"\nvcpus = 2\ncpus = [ "0", "5" ]', /^cpus: "5" names no CPU/],
+      ["disk = [ '/nonexistent/tsxen.img,raw,xvda' ]", /cannot open \/nonexistent\/tsxen\.img/],
+    ];
+    for (const [line, why] of cases) {
+      const cfg = pvConfig(parseXlConfig(`name="bad"\nkernel="k"\nmemory=8\n${line}\n`, 'bad.cfg'));
+      expect(() => host.toolstack.createPv(cfg, kernel), line).toThrow(why);
+      await runUntil(host, () => true);
+      expect(snapshot(host, store), line).toEqual(before);
+    }
+    expect(auditMemory(host.xen)).toEqual([]);
+    closeDrivers(host);
+  }, 60_000);
 });

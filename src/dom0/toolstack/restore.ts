@@ -197,7 +197,7 @@ export async function restoreDomain(ts: Toolstack, bytes: Uint8Array, opts: Rest
     if (ts.drivers !== null && ts.store !== null) attachConfiguredDevices(ts, g, ts.drivers);
     else if (cfg.disks.length + cfg.vifs.length > 0) throw new XlError('restore: the domain has devices and this host runs no backends');
   } catch (e) {
-    ts.teardown(domid, g);
+    ts.teardown(domid, g, uuidText(uuid));
     throw e;
   }
   ts.emit({ type: 'created', guest: g });

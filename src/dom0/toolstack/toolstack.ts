@@ -205,7 +205,7 @@ export class Toolstack {
       if (this._drivers !== null) attachConfiguredDevices(this, g, this._drivers);
     } catch (e) {
       if (g !== null) this._guests.delete(domid);
-      this._teardown(domid, g);
+      this._teardown(domid, g, uuidText(uuid));
       throw e;
     }
     this.emit({ type: 'created', guest: g });
@@ -234,21 +234,33 @@ export class Toolstack {
     }
   }
 
-  /** Release everything a (possibly half-built) domain holds, then destroy it. */
-  private _teardown(domid: number, g: Guest | null): void {
-    if (g !== null && this._drivers !== null) releaseDevices(this._drivers, g);
-    else this._drivers?.releaseDomain(domid);
-    this.consoles.detach(domid);
-    if (this._store !== null) {
-      try {
-        this._store.release(asDomId(domid));
-      } catch {
-        // Not introduced (creation failed early) or already released on death.
+  /**
+   * Release everything a (possibly half-built) domain holds, then destroy it. `uuid` names
+   * its /vm directory when there is no Guest yet. The domain is destroyed whatever the
+   * cleanup before it meets (a half-built domain may lack some of it): a failure there is
+   * logged, never allowed to leave the domain and its memory behind or to hide the error
+   * that made a creation fail.
+   */
+  private _teardown(domid: number, g: Guest | null, uuid: string | null = g?.uuid ?? null): void {
+    try {
+      if (g !== null && this._drivers !== null) releaseDevices(this._drivers, g);
+      else this._drivers?.releaseDomain(domid);
+      this.consoles.detach(domid);
+      if (this._store !== null) {
+        try {
+          this._store.release(asDomId(domid));
+        } catch {
+          // Not introduced (creation failed early) or already released on death.
+        }
+        if (uuid !== null) removeDomainTree(this._store, asDomId(domid), uuid);
+        else this._store.rm(`/local/domain/${domid}`);
       }
-      removeDomainTree(this._store, asDomId(domid), g?.uuid ?? '');
+    } catch (e) {
+      this.log(`domain ${domid}: cleanup before destroying it failed: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      this._shutdownWaiters.get(domid)?.(null);
+      this.xc.destroyDomain(domid);
     }
-    this._shutdownWaiters.get(domid)?.(null);
-    this.xc.destroyDomain(domid);
   }
 
   /**
@@ -458,9 +470,9 @@ export class Toolstack {
   }
 
   /** @internal for save/restore: tear a domain down like destroy without an exit record. */
-  teardown(domid: number, g: Guest | null): void {
+  teardown(domid: number, g: Guest | null, uuid?: string): void {
     this._guests.delete(domid);
-    this._teardown(domid, g);
+    this._teardown(domid, g, uuid ?? g?.uuid ?? null);
   }
 
   // ---- conveniences (the names the minios harness and the daemon use) -------------------
