@@ -5,13 +5,62 @@
  * connection is ignored, and servers with the `error` feature say why in the ring page)
  * and never answer that garbage. If the server offers reconnection, the bad domain
  * reconnects, works, then corrupts its ring indexes and is stopped again. Meanwhile the
- * good domain does 200 writes, reads and watch events that must all succeed.
+ * good domain does 200 writes, reads and watch events that must all succeed, then uses
+ * transactions through guests/lib/xen/xenbus: isolation until commit, abort, a conflict
+ * (a node the transaction read changed: EAGAIN, nothing applied) and unknown ids (ENOENT).
  */
 #include "tests/devchan/lib/devchan.h"
 
 PVTEST("devchan_xenstore_garbage", "SUCCESS", 1, "", "garbage on one domain's xenstore ring; another domain unaffected");
 
 #define OPS 200
+
+/* Read `path` (in transaction tx) and compare with `want`; NULL: must not exist. */
+static int tx_is(uint32_t tx, const char *path, const char *want)
+{
+    char buf[32];
+    int rc = xb_read(tx, path, buf, sizeof(buf));
+    if (!want) return rc == -XEN_ENOENT;
+    return rc >= 0 && devchan_streq(buf, want);
+}
+
+static void transactions(void)
+{
+    uint32_t t1 = 0, t2 = 0, t3 = 0;
+    CHECK_EQ(xb_write(XB_NIL, "devchan/tx/a", "1"), 0);
+    /* Changes are visible inside, not outside, until the commit. */
+    CHECK_EQ(xb_transaction_start(&t1), 0);
+    CHECK(t1 != 0);
+    CHECK_EQ(xb_write(t1, "devchan/tx/a", "2"), 0);
+    CHECK_EQ(xb_write(t1, "devchan/tx/b", "new"), 0);
+    CHECK(tx_is(t1, "devchan/tx/a", "2"));
+    CHECK(tx_is(XB_NIL, "devchan/tx/a", "1"));
+    CHECK(tx_is(XB_NIL, "devchan/tx/b", 0));
+    CHECK_EQ(xb_transaction_end(t1, 0), 0);
+    CHECK(tx_is(XB_NIL, "devchan/tx/a", "2"));
+    CHECK(tx_is(XB_NIL, "devchan/tx/b", "new"));
+    /* Abort: nothing happened. */
+    CHECK_EQ(xb_transaction_start(&t2), 0);
+    CHECK_EQ(xb_write(t2, "devchan/tx/a", "3"), 0);
+    CHECK_EQ(xb_rm(t2, "devchan/tx/b"), 0);
+    CHECK(tx_is(t2, "devchan/tx/b", 0));
+    CHECK_EQ(xb_transaction_end(t2, 1), 0);
+    CHECK(tx_is(XB_NIL, "devchan/tx/a", "2"));
+    CHECK(tx_is(XB_NIL, "devchan/tx/b", "new"));
+    /* Conflict: a node the transaction read changes outside it; the commit fails with
+     * EAGAIN and none of the transaction's writes are applied. */
+    CHECK_EQ(xb_transaction_start(&t3), 0);
+    CHECK(tx_is(t3, "devchan/tx/a", "2"));
+    CHECK_EQ(xb_write(XB_NIL, "devchan/tx/a", "4"), 0);
+    CHECK_EQ(xb_write(t3, "devchan/tx/c", "lost"), 0);
+    CHECK_EQ(xb_transaction_end(t3, 0), -XEN_EAGAIN);
+    CHECK(tx_is(XB_NIL, "devchan/tx/c", 0));
+    CHECK(tx_is(XB_NIL, "devchan/tx/a", "4"));
+    /* A transaction that is over (or never was) is unknown. */
+    CHECK_EQ(xb_write(t1, "devchan/tx/d", "x"), -XEN_ENOENT);
+    CHECK_EQ(xb_transaction_end(t3, 0), -XEN_ENOENT);
+    CHECK(tx_is(XB_NIL, "devchan/tx/d", 0));
+}
 
 static void good(void)
 {
@@ -32,6 +81,7 @@ static void good(void)
     }
     CHECK_EQ(ok, OPS);
     CHECK_EQ(events, OPS / 20);
+    transactions();
     devchan_put("finished", "%u", ok);
 }
 
