@@ -164,7 +164,7 @@ describe('host state API', () => {
   it('CR writes reject invalid values as MOV CR would', () => {
     const m = machine();
     expect(m.cpu.setCr0(0x80000000)).toBe(false); // PG without PE
-    expect(m.cpu.setCr4(1)).toBe(false); // VME is not implemented
+    expect(m.cpu.setCr4(0x800)).toBe(false); // UMIP: not a P6 bit
     expect(m.cpu.setCr4(0x10)).toBe(true);
   });
 

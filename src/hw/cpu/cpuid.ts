@@ -1,9 +1,10 @@
 /**
  * The CPUID model: a coherent P6-family processor (GenuineIntel family 6), configurable.
  *
- * Default features (leaf 1 EDX): FPU (only when an x87 unit is attached), DE, PSE, TSC, MSR,
- * PAE, CX8, SEP, MTRR, PGE, CMOV, PAT, FXSR (with an x87 unit that implements FXSAVE).
- * Not advertised: VME/PVI (virtual-8086 extensions are not implemented), MCE/MCA,
+ * Default features (leaf 1 EDX): FPU (only when an x87 unit is attached), VME (CR4.VME and
+ * CR4.PVI, vme.ts), DE, PSE, TSC, MSR, PAE, CX8, SEP, MTRR, PGE, CMOV, PAT, FXSR (with an x87
+ * unit that implements FXSAVE). Without VME in the model CR4.VME/PVI are reserved (#GP).
+ * Not advertised: MCE/MCA,
  * APIC (the bare PC has no local APIC; a platform with one sets `apic`), PSE-36, MMX, SSE*.
  * Extended leaf 0x80000001 EDX advertises NX (bit 20) when `nx` is set (default on: the
  * paging code implements it; Linux uses it under PAE), and leaf 0x80000008 reports 36
@@ -55,7 +56,7 @@ export function defaultCpuidModel(): CpuidModel {
     family: 6,
     model: 8,
     stepping: 3,
-    edx1: CPUID_FPU | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | CPUID_CX8 | CPUID_SEP |
+    edx1: CPUID_FPU | CPUID_VME | CPUID_DE | CPUID_PSE | CPUID_TSC | CPUID_MSR | CPUID_PAE | CPUID_CX8 | CPUID_SEP |
       CPUID_MTRR | CPUID_PGE | CPUID_CMOV | CPUID_PAT | CPUID_FXSR,
     ecx1: 0,
     edx80000001: CPUID_EXT_NX,

@@ -21,6 +21,7 @@ import {
 } from './seg.ts';
 import { TS_CALL, TS_IRET, TS_JMP, taskSwitch, readTssStack } from './task.ts';
 import { writeEflags, popfMask } from './eflags.ts';
+import { checkVirtualFlags, loadVirtualIf, vmeApplies } from './vme.ts';
 
 const frame = new Int32Array(40);
 
@@ -336,17 +337,20 @@ export function iret(cpu: Cpu, op16: boolean, next: number): void {
     return;
   }
   if ((cpu.flags & 0x20000) !== 0) {
-    // VM86 without VME: IOPL-sensitive
-    if (((cpu.flags >>> 12) & 3) !== 3) raise(cpu, 13, 0);
+    // VM86: IOPL-sensitive; with VME a 16-bit IRET loads IF into VIF instead
+    const virt = ((cpu.flags >>> 12) & 3) !== 3;
+    if (virt && !vmeApplies(cpu, op16)) raise(cpu, 13, 0);
     const ip = peekW(cpu, 0, w);
     const cs = peekW(cpu, w, w) & 0xffff;
     const fl = peekW(cpu, 2 * w, w);
+    if (virt) checkVirtualFlags(cpu, fl);
     const nip = op16 ? ip & 0xffff : ip;
     if ((nip >>> 0) > (cpu.segLimit[1]! >>> 0)) raise(cpu, 13, 0);
     addSp(cpu, 3 * w);
     loadSegReal(cpu, 1, cs);
     cpu.eip = nip;
-    writeEflags(cpu, fl, (op16 ? 0xffff : 0x3f7fd5) & ~(0x3000 | 0x20000 | 0x80000 | 0x100000));
+    writeEflags(cpu, fl, (op16 ? 0xffff : 0x3f7fd5) & ~(0x3000 | 0x20000 | 0x80000 | 0x100000 | (virt ? 0x200 : 0)));
+    if (virt) loadVirtualIf(cpu, fl);
     return;
   }
   if ((cpu.flags & 0x4000) !== 0) {

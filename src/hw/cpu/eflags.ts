@@ -6,8 +6,9 @@
  *  - always fixed: bit 1 = 1; bits 3, 5, 15 and 22-31 = 0
  *  - IOPL changes only at CPL 0; IF only when CPL <= IOPL (silently kept otherwise)
  *  - POPF never changes VM, VIP, VIF and clears RF; a 16-bit POPF/IRET changes bits 0-15
- *  - VIP/VIF change only through IRET at CPL 0 with a 32-bit operand, task switches and
- *    the host (no VME/PVI: nothing else reads them).
+ *  - VIP/VIF change through IRET at CPL 0 with a 32-bit operand, task switches and the
+ *    host; VIF also through the VME/PVI forms of CLI, STI, POPF, IRET and INT n (vme.ts),
+ *    which are the only readers of VIF/VIP.
  */
 import type { Cpu } from './cpu.ts';
 import { EV_INTR, EV_STEP } from './cpu.ts';

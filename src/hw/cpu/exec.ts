@@ -18,6 +18,7 @@
  *    written back (catch below): EIP is then the faulting instruction.
  */
 import type { Cpu } from './cpu.ts';
+import { v86IntN } from './vme.ts';
 import { EV_STEP } from './cpu.ts';
 import { raise } from './fault.ts';
 import { getCF, getZF, getOF, getEflags, testCC, materialize, K_ADD, K_SUB, LAZY_ALL } from './flags.ts';
@@ -511,7 +512,8 @@ export function execBlock(cpu: Cpu, first: number, count: number): void {
         case 176 /* RETF */: cpu.eip = eip; retFar(cpu, (m & 0x40000) !== 0, IMS[i]!); eip = cpu.eip; i++; break run;
         case 177 /* IRET */: cpu.eip = eip; iret(cpu, (m & 0x40000) !== 0, next & cpu.ipMask); eip = cpu.eip; i++; break run;
         case 178 /* INT */: {
-          if ((cpu.flags & 0x20000) !== 0 && ((cpu.flags >>> 12) & 3) !== 3) raise(cpu, 13, 0);
+          // VM86: IOPL-sensitive, or redirected to the 8086 handler by the VME bitmap
+          if ((cpu.flags & 0x20000) !== 0 && v86IntN(cpu, IMS[i]! & 0xff, next & 0xffff)) { eip = cpu.eip; i++; break run; }
           cpu.eip = next & cpu.ipMask; cpu.softLen = LENS[i]!;
           deliverEvent(cpu, IMS[i]! & 0xff, -1, EK_SOFT);
           eip = cpu.eip; i++; break run;

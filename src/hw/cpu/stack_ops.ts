@@ -15,6 +15,7 @@ import { rd16, rd32, wr16, wr32, readLin, writeLin } from './mem.ts';
 import { ea } from './operands.ts';
 import { loadSeg } from './seg.ts';
 import { popfMask, writeEflags } from './eflags.ts';
+import { loadVirtualIf, virtualFlags, virtualPopfImage, vmeApplies } from './vme.ts';
 
 function spAt(cpu: Cpu, delta: number): number {
   return cpu.stack32 ? (cpu.regs[4]! + delta) | 0 : (cpu.regs[4]! + delta) & 0xffff;
@@ -54,8 +55,11 @@ export function popa(cpu: Cpu, op16: boolean): void {
 }
 
 export function pushf(cpu: Cpu, op16: boolean): void {
-  if ((cpu.flags & 0x20000) !== 0 && ((cpu.flags >>> 12) & 3) !== 3) raise(cpu, 13, 0);
-  const f = getEflags(cpu) & ~(0x20000 | 0x10000);
+  let f = getEflags(cpu) & ~(0x20000 | 0x10000);
+  if ((cpu.flags & 0x20000) !== 0 && ((cpu.flags >>> 12) & 3) !== 3) {
+    if (!vmeApplies(cpu, op16)) raise(cpu, 13, 0);
+    f = virtualFlags(cpu);
+  }
   if (op16) {
     const off = spAt(cpu, -2);
     wr16(cpu, 2, off, f & 0xffff);
@@ -68,7 +72,14 @@ export function pushf(cpu: Cpu, op16: boolean): void {
 }
 
 export function popf(cpu: Cpu, op16: boolean): void {
-  if ((cpu.flags & 0x20000) !== 0 && ((cpu.flags >>> 12) & 3) !== 3) raise(cpu, 13, 0);
+  if ((cpu.flags & 0x20000) !== 0 && ((cpu.flags >>> 12) & 3) !== 3) {
+    if (!vmeApplies(cpu, op16)) raise(cpu, 13, 0);
+    const img = virtualPopfImage(cpu);
+    setSp(cpu, spAt(cpu, 2));
+    writeEflags(cpu, img & ~0x10000, (popfMask(cpu, true) & ~(0x3000 | 0x200)) | 0x10000);
+    loadVirtualIf(cpu, img);
+    return;
+  }
   const v = op16 ? rd16(cpu, 2, spAt(cpu, 0)) : rd32(cpu, 2, spAt(cpu, 0));
   const mask = popfMask(cpu, op16) | (op16 ? 0 : 0);
   setSp(cpu, spAt(cpu, op16 ? 2 : 4));

@@ -17,7 +17,8 @@ import { ea } from './operands.ts';
 import { rd16, rd32, wr16, wr32 } from './mem.ts';
 import { loadPdptes } from './paging.ts';
 import { descHi, descLimit, descLo, loadLdt, loadTr, protMode, readDescriptor, refreshAllSegs, setCpl } from './seg.ts';
-import { cpuidLeaf, CPUID_FXSR } from './cpuid.ts';
+import { cpuidLeaf, CPUID_FXSR, CPUID_VME } from './cpuid.ts';
+import { virtualCliSti } from './vme.ts';
 import { msrRead, msrWrite } from './msr.ts';
 import { fpuWaits, FPU_UD, FPU_GP } from './fpu/fpu.ts';
 import { readLin, segSlow } from './mem.ts';
@@ -85,11 +86,11 @@ export function setCr3(cpu: Cpu, v: number): void {
   cpu.fetchPage = -1;
 }
 
-/** CR4 bits this CPU implements (no VME/PVI, no SMEP, ...). */
+/** CR4 bits this CPU implements (no MCE, PCE, SMEP, ...); VME and PVI with CPUID.VME. */
 const CR4_VALID = 0x4 | 0x8 | 0x10 | 0x20 | 0x40 | 0x80 | 0x100 | 0x200 | 0x400;
 
 export function setCr4(cpu: Cpu, v: number): void {
-  if ((v & ~CR4_VALID) !== 0) raise(cpu, 13, 0);
+  if ((v & ~(CR4_VALID | ((cpu.cpuidEdx1 & CPUID_VME) !== 0 ? 0x3 : 0))) !== 0) raise(cpu, 13, 0);
   const old = cpu.cr4;
   if (((old ^ v) & 0x20) !== 0 && (v & 0x20) !== 0 && (cpu.cr0 & 0x80000000) !== 0) {
     cpu.cr4 = v;
@@ -491,8 +492,11 @@ export function hlt(cpu: Cpu, i: number): number {
 /** CLI (set = false) / STI. STI opens a one-instruction interrupt shadow. */
 export function cliSti(cpu: Cpu, i: number, set: boolean): number {
   const iopl = (cpu.flags >>> 12) & 3;
-  if ((cpu.cr0 & 1) !== 0) {
-    if ((cpu.flags & 0x20000) !== 0 ? iopl !== 3 : cpu.cpl > iopl) raise(cpu, 13, 0);
+  if ((cpu.cr0 & 1) !== 0 && ((cpu.flags & 0x20000) !== 0 ? iopl !== 3 : cpu.cpl > iopl)) {
+    // VME (VM86) / PVI (CPL 3): VIF instead of IF, no interrupt shadow
+    if (!virtualCliSti(cpu, set)) raise(cpu, 13, 0);
+    cpu.eip = ipNext(cpu, i);
+    return 0;
   }
   if (!set) {
     cpu.flags &= ~0x200;
