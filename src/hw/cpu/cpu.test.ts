@@ -3,6 +3,7 @@
  * and hostile input (invalid opcodes, wild jumps, instructions beyond 15 bytes).
  */
 import { describe, expect, it } from 'vitest';
+import { defaultCpuidModel, CPUID_PAT } from './cpuid.ts';
 import { asm } from '../../../tests/hw/asm.ts';
 import { machine } from '../../../tests/hw/machine.ts';
 import { ExitReason } from './exit.ts';
@@ -166,6 +167,17 @@ describe('host state API', () => {
     expect(m.cpu.setCr0(0x80000000)).toBe(false); // PG without PE
     expect(m.cpu.setCr4(0x800)).toBe(false); // UMIP: not a P6 bit
     expect(m.cpu.setCr4(0x10)).toBe(true);
+  });
+
+  it('the CPUID model is configurable: identity, feature bits (which gate their MSRs), extra leaves', () => {
+    const edx1 = defaultCpuidModel().edx1 & ~CPUID_PAT;
+    const m = machine({ cpu: { cpuid: { family: 6, model: 11, stepping: 1, edx1, extra: new Map([[0x40000000, [0x40000001, 1, 2, 3] as const]]) } } });
+    m.load(0x1000, asm('mov eax, 1; cpuid; mov esi, eax; mov edi, edx; mov eax, 0x40000000; cpuid; hlt'));
+    m.cpu.eip = 0x1000;
+    m.run();
+    expect([m.cpu.regs[6]! & 0xfff, m.cpu.regs[7]! & CPUID_PAT, m.cpu.regs[0], m.cpu.regs[3]]).toEqual([0x6b1, 0, 0x40000001, 1]);
+    expect(m.cpu.readMsr(0x277).ok).toBe(false); // IA32_PAT without CPUID.PAT
+    expect(machine().cpu.readMsr(0x277).ok).toBe(true);
   });
 
   it('MSRs: implemented ones read back, unknown ones fail', () => {
