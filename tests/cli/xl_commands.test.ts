@@ -154,6 +154,9 @@ describe('xl commands against a host daemon', () => {
   it('save and restore a running guest, which then checks its own memory', async () => {
     expect(h.xl('create', minios('sr', 'memtest fill 6 77; wait resume 120; memtest verify; shell')).status).toBe(0);
     await eventually(() => h.xl('console', '--dump', 'sr').stdout.includes('WAIT resume'), 'the guest to wait for resume');
+    // Ballooned down first: the domain must come back with the memory it had, not the file's.
+    expect(h.xl('mem-set', 'sr', '24').status).toBe(0);
+    await eventually(() => row('sr')?.[2] === '24', 'the balloon to reach 24 MiB');
     const sv = h.xl('save', 'sr', 'sr.save');
     expect(sv.status, sv.stderr).toBe(0);
     expect(sv.stderr).toMatch(/^Saving to sr\.save new xl format \(info 0x10002\/0x0\/\d+\)$/m);
@@ -168,6 +171,8 @@ describe('xl commands against a host daemon', () => {
     const log = h.xl('console', '--dump', 'sr').stdout;
     expect(log).toMatch(/RESUME: rc=0 \(new domain\)/);
     expect(log).toMatch(/OK memtest verify pages=1536/);
+    expect(JSON.parse(h.xl('list', '-l', 'sr').stdout)).toMatchObject([{ config: { b_info: { target_memkb: 24 * 1024, max_memkb: 48 * 1024 } } }]);
+    expect(row('sr')?.[2]).toBe('24');
     expect(h.xlInput('poweroff\r', 'console', 'sr').status).toBe(0);
     expect(h.xl('restore', 'nosuch.save')).toMatchObject({ status: 1, stderr: expect.stringMatching(/Can't open restore file: No such file or directory/) });
     h.cfg('garbage', 'not a save file at all');

@@ -30,7 +30,9 @@ import { VCPU_GUEST_CONTEXT_USER_REGS_EAX } from '../../abi/arch_x86_32.ts';
 import { ForeignMap } from '../libxc/foreign.ts';
 import type { Toolstack } from './toolstack.ts';
 import { XlError } from './xl_error.ts';
-import { formatXlConfig } from './xl_config.ts';
+import { formatXlConfig, type PvGuestConfig } from './xl_config.ts';
+import { readKiB } from './toolstack_ops.ts';
+import type { Guest } from './guest.ts';
 import { domInfo, pageFrameTypes, resumeDomain, vcpuInfo, xenVersion } from './xc_domain.ts';
 import { translatePageTable, translateVcpuContext } from './pv_canon.ts';
 import {
@@ -144,6 +146,20 @@ export async function saveDomain(ts: Toolstack, domid: number, sink: SaveSink, o
   return written;
 }
 
+/**
+ * The config as the domain runs now (libxl_retrieve_domain_configuration): its current
+ * name, and the memory target and maximum that mem-set/mem-max left in xenstore, so a
+ * restored domain carries on with the memory it had rather than ballooning back to the
+ * file's `memory=`. xl.cfg counts MiB: a target that is not a whole MiB rounds down.
+ */
+function liveConfig(ts: Toolstack, g: Guest): PvGuestConfig {
+  const target = readKiB(ts, g.domid, 'target');
+  const max = readKiB(ts, g.domid, 'static-max');
+  const memoryMiB = target !== null ? Math.max(1, Math.floor(target / 1024)) : g.config.memoryMiB;
+  const maxmemMiB = Math.max(memoryMiB, max !== null ? Math.ceil(max / 1024) : g.config.maxmemMiB);
+  return { ...g.config, name: g.name, memoryMiB, maxmemMiB };
+}
+
 async function writeImage(ts: Toolstack, domid: number, sink: SaveSink, progress: (p: SaveProgress) => void,
   yieldFn: () => Promise<void>, opts: SaveOptions): Promise<number> {
   const g = ts.needGuest(domid);
@@ -154,7 +170,7 @@ async function writeImage(ts: Toolstack, domid: number, sink: SaveSink, progress
     await sink(w.take());
   };
   const macs = g.devices.flatMap((d) => (d.type === 'vif' ? [d.mac] : []));
-  const header = w.xlHeader(opts.config ?? formatXlConfig({ ...g.config, name: g.name }, { uuid: g.uuid, macs }));
+  const header = w.xlHeader(opts.config ?? formatXlConfig(liveConfig(ts, g), { uuid: g.uuid, macs }));
   opts.onHeader?.(header);
   const ver = xenVersion(ts.xc);
   w.imageHeaders(ver.major, ver.minor);

@@ -174,7 +174,8 @@ function needStore(ts: Toolstack, what: string): NonNullable<Toolstack['store']>
   return ts.store;
 }
 
-function readKiB(ts: Toolstack, domid: number, key: string): number | null {
+/** memory/<key> (target, static-max) of a domain in KiB, as libxl keeps them; null if unset. */
+export function readKiB(ts: Toolstack, domid: number, key: string): number | null {
   const v = ts.store?.tryRead(`/local/domain/${domid}/memory/${key}`);
   return v !== undefined && /^\d+$/.test(v) ? Number(v) : null;
 }
