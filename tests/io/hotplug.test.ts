@@ -114,7 +114,9 @@ describe('hot plug', () => {
     const before = io.drivers.counts();
     // A guest that cannot answer (paused) is torn down by force after the timeout.
     expect(io.host.xc.pauseDomain(g.domid)).toBe(0);
-    await io.until(io.drivers.detach(g.domid, 'vbd', 51712, { timeoutMs: 300 }), { timeoutMs: 30_000 });
+    // (Nothing of the machine needs to run meanwhile: the guest is paused, xenstored and the
+    // backends are host code.)
+    await io.drivers.detach(g.domid, 'vbd', 51712, { timeoutMs: 300 });
     expect(io.drivers.counts()).toMatchObject({ devices: before.devices - 1 });
     expect(io.xs.tryRead(`/local/domain/${g.domid}/device/vbd/51712`)).toBeUndefined();
     expect(io.host.xc.unpauseDomain(g.domid)).toBe(0);

@@ -19,6 +19,8 @@ import { ECS_INTERDOMAIN, ECS_UNBOUND } from '../../src/xen/common/event_channel
 import { GNTTAB_NR_RESERVED_ENTRIES } from '../../src/abi/grant_table.ts';
 import { diskPatternCrc, diskPatternSector, parseMiniosConsole } from '../minios/console_log.ts';
 import { IoHost } from '../../bench/blk_io_host.ts';
+import { createUserNet } from '../../src/dom0/net/node_net.ts';
+import { FileDisk, type BlockDriver, type IoCallback } from '../../src/dom0/drivers/file_disk.ts';
 
 const GUESTS = new URL('../../guests/', import.meta.url).pathname;
 let dir = '';
@@ -41,15 +43,41 @@ function portsToDom0(io: IoHost, domid: number): number {
   return n;
 }
 
+/** The image file, with writes held back while a test holds them (then let go in order). */
+class HeldWrites implements BlockDriver {
+  static held: Array<() => void> | null = null;
+  static release(): void {
+    const h = HeldWrites.held ?? [];
+    HeldWrites.held = null;
+    for (const f of h) f();
+  }
+  constructor(private readonly d: BlockDriver) {}
+  get sectors(): number { return this.d.sectors; }
+  get readonly(): boolean { return this.d.readonly; }
+  get path(): string { return this.d.path; }
+  get inflight(): number { return this.d.inflight; }
+  readv(bufs: readonly Uint8Array[], pos: number, cb: IoCallback): void { this.d.readv(bufs, pos, cb); }
+  writev(bufs: readonly Uint8Array[], pos: number, cb: IoCallback): void {
+    if (HeldWrites.held === null) this.d.writev(bufs, pos, cb);
+    else HeldWrites.held.push(() => this.d.writev(bufs, pos, cb));
+  }
+  flush(cb: IoCallback): void { this.d.flush(cb); }
+  discard(pos: number, len: number, cb: IoCallback): void { this.d.discard(pos, len, cb); }
+  close(): Promise<void> { return this.d.close(); }
+}
+
 describe('hot plug with minios frontends', () => {
   it('two minios domUs: vbd and vif plugged, unplugged during traffic, replugged with new ids; nothing leaks', async () => {
-    const io = await IoHost.withNet();
+    // blkback over the image with writes that can be held back, so the unplug finds the
+    // guest's requests in flight (host file I/O is otherwise done before the guest runs).
+    const io = new IoHost({}, { blk: { openDisk: async (p, ro) => new HeldWrites(await FileDisk.open(p, { readonly: ro })) } },
+      await createUserNet({ dnsUpstream: null }));
     const img = join(dir, 'hot.img');
     const fd = openSync(img, 'w');
     ftruncateSync(fd, 8 << 20);
     closeSync(fd);
     // Interactive shells: the test types one command at a time.
-    const server = io.create({ name: 'server', extra: 'ip=10.0.2.15 gw=10.0.2.2' });
+    const server = io.create({ name: 'server', extra: 'ip=10.0.2.15 gw=10.0.2.2 blkindirect=0' }); // direct requests: 3 in flight per 128 KiB
     const client = io.create({ name: 'client', vifs: [{ mac: '00:16:3e:00:04:02' }], extra: 'ip=10.0.2.16 gw=10.0.2.2' });
 
     // Client traffic: a new `ping 10.0.2.15 2` at every prompt, for the whole test.
@@ -124,20 +152,38 @@ describe('hot plug with minios frontends', () => {
       const replies = count(client.text, 'PING reply from 10.0.2.15');
       await runUntil(`round ${i}: the client's pings answered`, () => count(client.text, 'PING reply from 10.0.2.15') > replies);
 
-      // Unplug both while the server's disk benchmark and the client's pings run.
+      // Unplug both while the server's disk benchmark and the client's pings run: the disk
+      // with some of the benchmark's writes in flight.
       const prompts = count(server.text, PROMPT);
-      server.type('disk bench write 30 16\r');
+      server.type('disk bench write 30 128\r');
       const t0 = io.host.xen.time.now();
       await runUntil('bench running', () => io.host.xen.time.now() > t0 + 500e6);
+      // Hold the image's writes, so the unplug finds the benchmark's requests in flight;
+      // step the machine ourselves meanwhile (the run loop would wait for the file I/O),
+      // until the guest has seen the unplug, then let the writes go: the guest's drain
+      // collects their responses before it closes.
+      HeldWrites.held = [];
+      await runUntil('writes held', () => HeldWrites.held!.length > 0); // SAFETY: set just above
       const replies0 = count(client.text, 'PING reply from 10.0.2.15');
-      await settle(`round ${i}: detach (no forced teardown)`, Promise.all([
-        io.drivers.detach(server.domid, 'vbd', r.devid), io.drivers.detach(server.domid, 'vif', r.vif)]));
+      const tDetach = io.host.xen.time.now();
+      const vbdGone = io.drivers.detach(server.domid, 'vbd', r.devid);
+      for (let k = 0; k < 5000 && !/BLK device\/vbd\/\d+: closing/.test(server.text.slice(-400)); k++) {
+        await new Promise<void>((res) => setImmediate(res));
+        io.host.step(1_000_000);
+      }
+      HeldWrites.release();
+      await settle(`round ${i}: vbd detach (no forced teardown)`, vbdGone);
+      await settle(`round ${i}: vif detach (no forced teardown)`, io.drivers.detach(server.domid, 'vif', r.vif));
+      const detachMs = (io.host.xen.time.now() - tDetach) / 1e6;
       await runUntil('bench ends', () => count(server.text, PROMPT) > prompts);
       const out = server.text;
-      expect(out).toMatch(new RegExp(`BLK device/vbd/${r.devid}: closing \\(backend state 5\\)`));
+      const inflight = [...out.matchAll(/BLK device\/vbd\/\d+: closing \(backend state 5\), (\d+) requests in flight/g)].at(-1)?.[1];
+      console.log(`round ${i}: vbd ${r.devid} + vif ${r.vif} unplugged in ${detachMs.toFixed(1)} virtual ms (${inflight ?? '?'} disk requests in flight at the unplug)`);
+      expect(detachMs, 'the frontends closed well before libxl would force (10 s)').toBeLessThan(10_000);
+      expect(Number(inflight), `requests in flight when the guest saw the unplug\n${out.slice(-1200)}`).toBeGreaterThan(0);
       expect(out).toMatch(new RegExp(`BLK device/vbd/${r.devid}: closed \\(backend (state 6|gone)\\) failed=0`));
       expect(out).toMatch(new RegExp(`NET device/vif/${r.vif}: closed \\(backend (state 6|gone)\\)`));
-      expect(parseMiniosConsole(out.slice(out.lastIndexOf('disk bench write 30 16'))).results.find((x) => x.what === 'disk bench')?.status).toBe('FAIL');
+      expect(parseMiniosConsole(out.slice(out.lastIndexOf('disk bench write 30 128'))).results.find((x) => x.what === 'disk bench')?.status).toBe('FAIL');
       expect(replies0, 'pings were answered until the unplug').toBeGreaterThan(0);
       // The guest gave everything back; the backends, xenstore and the bridge are as before.
       expect(portsToDom0(io, server.domid)).toBe(2);

@@ -58,7 +58,7 @@ struct blkdev {
 };
 
 /* Slot states. A slot keeps its index (the shell's `disk use N`) across unplug/replug. */
-enum { DEV_FREE, DEV_CONNECTING, DEV_CONNECTED, DEV_CLOSED, DEV_FAILED, DEV_GONE };
+enum { DEV_FREE, DEV_CONNECTING, DEV_CONNECTED, DEV_CLOSING, DEV_CLOSED, DEV_FAILED, DEV_GONE };
 
 static struct blkdev devs[MAX_DEVS];
 static unsigned nr_devs;
@@ -358,6 +358,7 @@ static int wait_backend(struct blkdev *d, int lo, uint64_t timeout)
 static void blk_close(struct blkdev *d, const char *why, int gone)
 {
     if (d->state != DEV_CONNECTED) return;
+    d->state = DEV_CLOSING;              /* its own waits run the bus poller: no second close */
     d->connected = 0;
     unsigned inflight = 0;
     for (unsigned i = 0; i < MAX_RING_SLOTS; i++) inflight += d->shadow[i].in_use && !d->shadow[i].done;
@@ -545,7 +546,7 @@ void blkfront_init(void)
 static int closed_cond(void *p)
 {
     struct blkdev *d = p;
-    return !d || d->state != DEV_CONNECTED;
+    return !d || (d->state != DEV_CONNECTED && d->state != DEV_CLOSING);
 }
 
 int blkfront_wait(unsigned index, int connected, uint64_t timeout)

@@ -15,7 +15,7 @@
 #define STATE_TIMEOUT (30 * NSEC_PER_SEC)
 #define CLOSE_TIMEOUT (5 * NSEC_PER_SEC)     /* each backend state step of a close */
 
-enum { DEV_FREE, DEV_CONNECTING, DEV_CONNECTED, DEV_CLOSED, DEV_FAILED, DEV_GONE };
+enum { DEV_FREE, DEV_CONNECTING, DEV_CONNECTED, DEV_CLOSING, DEV_CLOSED, DEV_FAILED, DEV_GONE };
 
 struct rx_buf {
     void *page;
@@ -553,6 +553,7 @@ static int wait_backend(int lo, uint64_t timeout)
 static void net_close(const char *why, int gone)
 {
     if (nf.state != DEV_CONNECTED) return;
+    nf.state = DEV_CLOSING;              /* its own waits run the bus poller: no second close */
     nf.connected = 0;
     printk("NET %s: closing (%s)\n", nf.nodename, why);
     if (!gone) {
@@ -654,7 +655,8 @@ static void net_bus_poll(void)
             }
         }
         const char *name = list;
-        for (int i = 0; i < n && nf.state != DEV_CONNECTED; i++, name += strlen(name) + 1) {
+        for (int i = 0; i < n && (nf.state == DEV_FREE || nf.state == DEV_GONE || nf.state == DEV_CLOSED ||
+                                  nf.state == DEV_FAILED); i++, name += strlen(name) + 1) {
             uint32_t devid;
             if (parse_u32(name, &devid)) continue;
             if ((nf.state == DEV_CLOSED || nf.state == DEV_FAILED) && devid == nf.devid) {
@@ -699,7 +701,7 @@ static int net_connected_cond(void *u)
 static int net_closed_cond(void *u)
 {
     (void)u;
-    return nf.state != DEV_CONNECTED;
+    return nf.state != DEV_CONNECTED && nf.state != DEV_CLOSING;
 }
 
 int netfront_wait(int connected, uint64_t timeout)
