@@ -37,13 +37,16 @@ export function domainMethods(ctx: DaemonContext): Methods {
   return [
     ['create', plain((p) => {
       const source = p.str('source');
-      const { cfg, kernel, ramdisk } = loadConfig(p.str('config'), source, p.strList('overrides'), p.str('cwd'));
+      const { cfg, kernel, ramdisk, at } = loadConfig(p.str('config'), source, p.strList('overrides'), p.str('cwd'));
       try {
         const g = ts.createPv(cfg, kernel, { ramdisk, paused: p.bool('paused') });
         ctx.log(`created domain ${g.domid} (${g.name}) from ${source}`);
         return { domid: g.domid, name: g.name, warnings: cfg.warnings };
       } catch (e) {
         if (e instanceof BuildError || e instanceof XcError) throw new XlError(`libxl: error: cannot create ${cfg.name}: ${e.message}`);
+        // Checks only the host can make (affinity against its CPUs): name the line too.
+        const key = e instanceof XlError ? /^(cpus|cpus_soft): /.exec(e.message)?.[1] : undefined;
+        if (key !== undefined) throw new XlError(`${at(key)}: ${(e as XlError).message}`);
         throw e;
       }
     })],

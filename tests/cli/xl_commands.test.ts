@@ -68,6 +68,10 @@ describe('xl commands against a host daemon', () => {
     const bad = h.xl('create', h.cfg('bad', 'name = "bad"\nkernel = "k"\nmemory = "lots"\n'));
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/bad\.cfg:3: memory: parameter `memory' is not a valid number \("lots"\)/);
+    // A check only the host can make still names the file and line, and leaves no domain behind.
+    const pin = h.xl('create', h.cfg('pin', `name = "pin"\nkernel = "${MINIOS}"\nmemory = 16\ncpus = "7"\n`));
+    expect(pin).toMatchObject({ status: 2, stderr: expect.stringMatching(/^\/.*\/pin\.cfg:4: cpus: "7" names no CPU of this host \(it has 2: 0-1\)$/m) });
+    expect(h.xl('list').stdout.trim().split('\n')).toHaveLength(2); // the header and Domain-0
   }, 60_000);
 
   it('create, then the per-domain commands on a live minios', async () => {

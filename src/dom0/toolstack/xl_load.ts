@@ -16,6 +16,8 @@ export interface LoadedConfig {
   readonly cfg: PvGuestConfig;
   readonly kernel: Uint8Array;
   readonly ramdisk: Uint8Array | null;
+  /** Where a key was set (`file:line`, or `command line`), for errors found later. */
+  readonly at: (key: string) => string;
 }
 
 /** Parse and type a config (no file access); throws XlError (exit 1, xl's parse failures). */
@@ -58,5 +60,5 @@ export function loadConfig(text: string, source: string, overrides: readonly str
   const { cfg, raw } = parseConfigText(text, source, overrides, cwd);
   const kernel = readImage(raw, 'kernel', cfg.kernel);
   const ramdisk = cfg.ramdisk !== null ? readImage(raw, 'ramdisk', cfg.ramdisk) : null;
-  return { cfg, kernel, ramdisk };
+  return { cfg, kernel, ramdisk, at: (key) => raw.at(key) };
 }
