@@ -37,7 +37,7 @@ export const KERNELS: readonly KernelSpec[] = [
   { name: 'cpu-paging', topic: '2-level and PSE paging, #PF error codes and CR2, WP, A/D, TLB flushes, fetch faults, SMC', expect: 'success' },
   { name: 'cpu-pae', topic: 'PAE paging (4 KiB, 2 MiB), reserved bits, NX with EFER.NXE, A/D, frames above 4 GiB', expect: 'success' },
   { name: 'cpu-sysenter', topic: 'SYSENTER/SYSEXIT, their MSRs, selectors and flags, #GP cases', expect: 'success' },
-  { name: 'cpu-msr', topic: 'CPUID presence and features, TSC and CR4.TSD, RDMSR/WRMSR privilege and #GP', expect: 'success' },
+  { name: 'cpu-msr', topic: 'CPUID presence and features, TSC and CR4.TSD, RDMSR/WRMSR privilege and #GP, WBINVD/INVD/RDPMC', expect: 'success' },
   { name: 'cpu-irq', topic: 'PIT + 8259 PIC: IF, STI and MOV SS shadows, POPF, HLT wake-up, mask, in-service/EOI', expect: 'success' },
   { name: 'cpu-x87', topic: 'CR0.TS/MP/EM and #NM, OSFXSR, #MF vs FERR#/IRQ 13, fnsave/fxsave layouts', expect: 'success', qemuCmdline: 'qemu-no-ferr=1' },
   { name: 'cpu-v86', topic: 'virtual-8086 mode: entry/exit, IOPL-sensitive instructions, INT n via the IDT, I/O bitmap', expect: 'success' },

@@ -2,11 +2,15 @@
  * CPUID, RDTSC, RDMSR and WRMSR basics: CPUID is present (EFLAGS.ID toggles) and works
  * at any CPL; the leaves report the features the other kernels rely on; the TSC counts up,
  * can be written through MSR 0x10, and CR4.TSD makes RDTSC privileged; RDMSR/WRMSR are
- * CPL 0 only; an MSR that does not exist and a reserved EFER bit fault #GP(0).
+ * CPL 0 only; an MSR that does not exist and a reserved EFER bit fault #GP(0); WBINVD and
+ * INVD are CPL 0 only, RDPMC too while CR4.PCE = 0, and a counter that does not exist is
+ * #GP(0).
  *
- * QEMU's TCG departs from the manual in three places, marked CHECK_ARCH: it keeps MSR
+ * QEMU's TCG departs from the manual in four places, marked CHECK_ARCH: it keeps MSR
  * 0x10 apart from the counter RDTSC reads (neither RDMSR nor WRMSR of it reach the TSC),
- * reads and writes MSRs that do not exist without #GP, and accepts reserved EFER bits.
+ * reads and writes MSRs that do not exist without #GP, accepts reserved EFER bits, and
+ * raises #UD for RDPMC at CPL 0 (it has no counters; the SDM says #GP(0) for an invalid
+ * counter, which is every counter here).
  */
 #include "bare/bare.h"
 #include "bare/desc.h"
@@ -34,6 +38,24 @@ static uint32_t u_wrmsr(uint32_t msr)
 {
     __asm__ volatile(TRY("wrmsr") : : "c"(msr), "a"(0), "d"(0) : "memory");
     return 0;
+}
+static uint32_t u_wbinvd(uint32_t a)
+{
+    (void)a;
+    __asm__ volatile(TRY("wbinvd") : : : "memory");
+    return 0;
+}
+static uint32_t u_invd(uint32_t a)
+{
+    (void)a;
+    __asm__ volatile(TRY("invd") : : : "memory");
+    return 0;
+}
+static uint32_t u_rdpmc(uint32_t counter)
+{
+    uint32_t lo = 0, hi = 0;
+    __asm__ volatile(TRY("rdpmc") : "+a"(lo), "+d"(hi) : "c"(counter) : "memory");
+    return lo;
 }
 static void k_rdmsr(uint32_t msr)
 {
@@ -119,6 +141,23 @@ static void msr_checks(void)
     CHECK_EQ(rdmsr(MSR_SYSENTER_ESP), 0x12345678, "an MSR keeps what was written");
 }
 
+static void cache_checks(void)
+{
+    test_section("wbinvd, invd, rdpmc");
+    u_wbinvd(0);
+    check_no_fault("wbinvd at CPL 0");
+    u_invd(0);
+    check_no_fault("invd at CPL 0");
+    ring_call(3, u_wbinvd, 0, 0x2);
+    check_fault(13, 0, "wbinvd at CPL 3: #GP(0)");
+    ring_call(1, u_invd, 0, 0x2);
+    check_fault(13, 0, "invd at CPL 1: #GP(0)");
+    ring_call(3, u_rdpmc, 0, 0x2);
+    check_fault(13, 0, "rdpmc at CPL 3 with CR4.PCE = 0: #GP(0)");
+    u_rdpmc(0x1234);
+    check_fault_arch(13, 0, "rdpmc of a counter that does not exist: #GP(0)");
+}
+
 int kmain(uint32_t magic, uint32_t info)
 {
     (void)magic;
@@ -127,5 +166,6 @@ int kmain(uint32_t magic, uint32_t info)
     cpuid_checks();
     tsc_checks();
     msr_checks();
+    cache_checks();
     return test_finish();
 }
