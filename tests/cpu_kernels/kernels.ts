@@ -31,7 +31,7 @@ export const MEMORY_MIB = 32;
 export const KERNELS: readonly KernelSpec[] = [
   { name: 'cpu-modes', topic: 'protected <-> real mode, IVT, prefixes, unreal mode, A20 gate, lmsw', expect: 'success' },
   { name: 'cpu-exceptions', topic: 'vectors, error codes, fault vs trap EIP, delivery failures, #DF task gate, #AC', expect: 'success' },
-  { name: 'cpu-segmentation', topic: 'segment loads, limits, expand-down, conforming code, far jumps, lar/lsl/verr/verw/arpl', expect: 'success' },
+  { name: 'cpu-segmentation', topic: 'segment loads, limits, expand-down, conforming code, far jumps, lar/lsl/verr/verw/arpl, sgdt/sidt/str/sldt/smsw', expect: 'success' },
   { name: 'cpu-gates', topic: 'interrupt/trap gates and IF, TSS stack switches, call gates, privilege on ret/iret/popf', expect: 'success' },
   { name: 'cpu-io', topic: 'IOPL, I/O permission bitmap (multi-byte, byte-spanning, end byte, TSS limit), ins/outs', expect: 'success' },
   { name: 'cpu-paging', topic: '2-level and PSE paging, #PF error codes and CR2, WP, A/D, TLB flushes, fetch faults, SMC', expect: 'success' },

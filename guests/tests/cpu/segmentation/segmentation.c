@@ -441,6 +441,45 @@ static void local_descriptor_table(void)
     lldt_try(0);
 }
 
+static struct dtr u_gdtr, u_idtr;
+static uint16_t u_tr, u_ldtr;
+static uint16_t u_msw[2];
+
+static uint32_t u_table_stores(uint32_t a)
+{
+    (void)a;
+    u_msw[0] = u_msw[1] = 0xffff;
+    __asm__ volatile(TRY("sgdt %0") : "=m"(u_gdtr) : : "memory");
+    __asm__ volatile(TRY("sidt %0") : "=m"(u_idtr) : : "memory");
+    __asm__ volatile(TRY("str %0") : "=m"(u_tr) : : "memory");
+    __asm__ volatile(TRY("sldt %0") : "=m"(u_ldtr) : : "memory");
+    __asm__ volatile(TRY("smsw %0") : "=m"(u_msw[0]) : : "memory");
+    return 0;
+}
+
+/* SGDT/SIDT read back what LGDT/LIDT loaded; no store instruction is privileged on a P6 (no UMIP). */
+static void table_stores(void)
+{
+    test_section("descriptor-table stores");
+    struct dtr gsave = sgdt(), isave = sidt();
+    const struct dtr gt = { 0x0123, 0x00abcdef }, it = { 0x0456, 0x12345678 };
+    lgdt(&gt);
+    struct dtr g = sgdt();
+    lgdt(&gsave);
+    lidt(&it);
+    struct dtr i = sidt();
+    lidt(&isave);
+    CHECK(g.limit == gt.limit && g.base == gt.base, "sgdt stores the limit and base lgdt loaded");
+    CHECK(i.limit == it.limit && i.base == it.base, "sidt stores the limit and base lidt loaded");
+    ring_call(3, u_table_stores, 0, 0x2);
+    check_no_fault("sgdt, sidt, str, sldt, smsw run at CPL 3");
+    CHECK(u_gdtr.limit == gsave.limit && u_gdtr.base == gsave.base, "sgdt at CPL 3 sees the GDTR");
+    CHECK(u_idtr.limit == isave.limit && u_idtr.base == isave.base, "sidt at CPL 3 sees the IDTR");
+    CHECK_EQ(u_tr, SEL_TSS, "str at CPL 3 sees TR");
+    CHECK_EQ(u_ldtr, 0, "sldt at CPL 3 sees the null LDTR");
+    CHECK(u_msw[0] == (read_cr0() & 0xffff) && u_msw[1] == 0xffff, "smsw to memory stores 16 bits of CR0");
+}
+
 int kmain(uint32_t magic, uint32_t info)
 {
     (void)magic;
@@ -455,6 +494,7 @@ int kmain(uint32_t magic, uint32_t info)
     far_transfers();
     lar_lsl_verr_verw_arpl();
     local_descriptor_table();
+    table_stores();
     return test_finish();
 }
 
