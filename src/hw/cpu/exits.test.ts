@@ -345,4 +345,27 @@ describe('HVM exits', () => {
     expect(go()).toBe(ExitReason.HLT);
     expect([m.cpu.regs[0], m.r32(0x111004), m.r32(0x111014)]).toEqual([0xfeed, 0x1027, 0x5027]);
   });
+  it('injects exceptions with their error code and software interrupts past their instruction', () => {
+    const m = hvm();
+    m.cpu.idtBase = 0x500;
+    m.cpu.idtLimit = 0x1ff;
+    const idt: Array<[number, number]> = new Array(0x31).fill([0, 0]);
+    idt[13] = gate(0x08, 0x3000, 0x8e);
+    idt[0x30] = gate(0x08, 0x3100, 0x8e);
+    writeTable(m, 0x500, idt);
+    m.load(0x3000, asm('pop eax; mov ebx, [esp]; hlt')); // error code, then the EIP
+    m.load(0x3100, asm('mov ecx, [esp]; hlt'));
+    m.load(0x1000, asm('nop; nop; hlt'));
+    m.cpu.regs[4] = 0x8000;
+    m.cpu.eip = 0x1000;
+    m.cpu.injectEvent(13, 3, 0x1234);
+    expect(m.run()).toBe(ExitReason.HLT);
+    expect([m.cpu.regs[0], m.cpu.regs[3]]).toEqual([0x1234, 0x1000]);
+    m.cpu.regs[4] = 0x8000;
+    m.cpu.eip = 0x1000;
+    m.cpu.halted = false;
+    m.cpu.injectEvent(0x30, 4, -1, 2); // an INT 0x30 of 2 bytes at 0x1000
+    expect(m.run()).toBe(ExitReason.HLT);
+    expect(m.cpu.regs[1]).toBe(0x1002);
+  });
 });

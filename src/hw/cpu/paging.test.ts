@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { asm } from '../../../tests/hw/asm.ts';
 import { machine, type TestMachine } from '../../../tests/hw/machine.ts';
 import { ExecMode, ExitReason } from './exit.ts';
+import { Cpu } from './cpu.ts';
+import { setFlatProtectedMode } from './flat.ts';
 
 const PT = 0x100000, PD = 0x101000;
 
@@ -156,5 +158,29 @@ describe('A20 gate', () => {
     m.cpu.setA20(true);
     pvRun(m, 'mov eax, [0x100010]; hlt');
     expect(m.cpu.regs[0]).toBe(0x2222);
+  });
+});
+
+describe('a TLB shared by vCPUs taking turns on one thread', () => {
+  it('each CPU sees its own address space: the TLB is flushed when another CPU used it', () => {
+    const a = machine();
+    paged(a); // A: linear 0x200000 -> frame 0x200000
+    // B: its own page directory at 0x102000 whose table maps 0x200000 -> frame 0x300000
+    for (let i = 0; i < 1024; i++) a.w32(0x103000 + i * 4, ((i === 0x200 ? 0x300 : i) << 12) | 3);
+    a.w32(0x102000, 0x103000 | 7);
+    const b = new Cpu({ memory: a.mem, clock: a.clock, ports: a.ports, mmio: a.mmio, tlb: a.cpu.tlb });
+    setFlatProtectedMode(b, { cpl: 0 });
+    expect(b.setCr3(0x102000)).toBe(true);
+    expect(b.setCr0(b.cr0 | 0x80000000)).toBe(true);
+    a.w32(0x200000, 0xaaaa);
+    a.w32(0x300000, 0xbbbb);
+    a.load(0x1000, asm('mov eax, [0x200000]; hlt'));
+    for (let round = 0; round < 3; round++) {
+      a.cpu.eip = 0x1000; a.cpu.halted = false;
+      expect(a.cpu.run(100)).toBe(ExitReason.HLT);
+      b.eip = 0x1000; b.halted = false;
+      expect(b.run(100)).toBe(ExitReason.HLT);
+      expect([a.cpu.regs[0], b.regs[0]]).toEqual([0xaaaa, 0xbbbb]);
+    }
   });
 });
