@@ -65,6 +65,12 @@ describe('runBare with synthetic kernels', () => {
     expect(r.instructions).toBeGreaterThanOrEqual(100_000);
   });
 
+  it('stops a guest that never exits at the host-time timeout', async () => {
+    const r = await runBare({ kernel: kludge(asm('l: jmp l')), timeoutMs: 150 });
+    expect([r.reason, r.exitStatus]).toEqual(['timeout', STATUS_STOPPED]);
+    expect(r.instructions).toBeGreaterThan(0);
+  });
+
   it('reports a triple fault as a shutdown with status 0 (QEMU -no-reboot)', async () => {
     const r = await runBare({ kernel: kludge(asm('lidt [0]; int3')) }); // IDT limit 0 at 0: nothing deliverable
     expect([r.reason, r.exitStatus]).toEqual(['shutdown', 0]);
