@@ -164,6 +164,16 @@ describe('VME: INT n and the interrupt redirection bitmap', () => {
     expect(n.cpu.regs[3]).toBe(0x21); // IOPL 3 without VME: the IDT, not the IVT
   });
 
+  it('a redirected INT n clears TF: no single-step trap after it', () => {
+    const m = setup({ vme: true });
+    ivt(m);
+    writeTable(m, 0x400 + 8, [gate(0x08, 0x4200, 0x8e)]);
+    m.load(0x4200, asm('mov ebx, 0xdb; hlt'));
+    const f = endsAtHlt(m, 'int 0x21; hlt', TF);
+    expect([f.cs, f.eip, f.eflags & TF]).toEqual([0x1000, 0x180 + asm('mov bp, sp; mov bx, [bp]; mov dx, [bp + 4]', { bits: 16 }).length, 0]);
+    expect(m.cpu.regs[2]! & TF).toBe(TF); // the pushed FLAGS still had it
+  });
+
   it('INT3 is never redirected', () => {
     const m = setup({ vme: true });
     m.w32(3 * 4, (0x1000 << 16) | 0x180);

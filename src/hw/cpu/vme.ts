@@ -103,6 +103,7 @@ export function v86IntN(cpu: Cpu, vec: number, next: number): boolean {
   cpu.flags &= low ? ~(VIF | TF) : ~(IF | TF);
   loadSegReal(cpu, 1, ent >>> 16);
   cpu.eip = ent & 0xffff;
+  cpu.deliveries++; // an interrupt was delivered: no single-step trap for the INT itself
   return true;
 }
 
