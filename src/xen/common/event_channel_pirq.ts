@@ -86,6 +86,11 @@ export class PirqRouter {
     return 0;
   }
 
+  /** pirq_shared: more than one domain has line `irq` bound (PHYSDEVOP_irq_status_query). */
+  isShared(irq: number): boolean {
+    return (this._lines.get(irq)?.binders.length ?? 0) > 1;
+  }
+
   isBound(d: Domain, irq: number): boolean {
     return this._lines.get(irq)?.binders.some((b) => b.domain === d) ?? false;
   }

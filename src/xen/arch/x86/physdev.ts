@@ -14,7 +14,7 @@ import {
   PHYSDEVOP_manage_pci_add_ext, PHYSDEVOP_manage_pci_remove, PHYSDEVOP_map_pirq, PHYSDEVOP_pci_device_add,
   PHYSDEVOP_pci_device_remove, PHYSDEVOP_pci_mmcfg_reserved, PHYSDEVOP_pirq_eoi_gmfn_v1, PHYSDEVOP_pirq_eoi_gmfn_v2,
   PHYSDEVOP_restore_msi, PHYSDEVOP_set_iobitmap, PHYSDEVOP_set_iopl, PHYSDEVOP_setup_gsi, PHYSDEVOP_unmap_pirq,
-  XENIRQSTAT_needs_eoi,
+  XENIRQSTAT_needs_eoi, XENIRQSTAT_shared,
 } from '../../../abi/physdev.ts';
 import type { Xen } from '../../xen.ts';
 import type { Vcpu } from '../../common/vcpu.ts';
@@ -48,8 +48,11 @@ export function doPhysdevOp(xen: Xen, v: Vcpu, cmd: number, arg: number): number
     case PHYSDEVOP_irq_status_query: {
       const a = xen.scratch.readStruct(mem, arg, 8);
       if (a === null) return -EFAULT;
-      if (a.getUint32(0, true) >= NR_PIRQS) return -EINVAL;
-      a.setUint32(4, XENIRQSTAT_needs_eoi, true);
+      const irq = a.getUint32(0, true);
+      if (irq >= NR_PIRQS) return -EINVAL;
+      // Xen: needs_eoi always (a guest without a pirq_eoi_map must always EOI), shared
+      // when another domain has the line bound too.
+      a.setUint32(4, XENIRQSTAT_needs_eoi | (xen.evtchn.pirqs.isShared(irq) ? XENIRQSTAT_shared : 0), true);
       return xen.scratch.writeBack(mem, arg, 8) ? 0 : -EFAULT;
     }
     case PHYSDEVOP_set_iopl: {
