@@ -46,6 +46,7 @@ import { PvArch } from './arch/x86/pv/pv_arch.ts';
 import { relinquishDomain } from './common/domain_destroy.ts';
 import { NativeDomain } from './arch/x86/native.ts';
 import { updateVcpuSystemTime } from './common/vcpu_op.ts';
+import { destroyWatchdogs } from './common/sched/sched_op.ts';
 import { assert } from './util/assert.ts';
 import { RangeSet } from './util/rangeset.ts';
 
@@ -336,6 +337,7 @@ export class Xen {
     if (d.dying) return;
     d.dying = true;
     for (const v of d.vcpus) if (v) this.vcpuTimers.destroy(v);
+    destroyWatchdogs(this, d);
     this.sched.removeDomain(d);
     relinquishDomain(this, d);
     this.console.printk(`d${d.domid}: destroyed`);

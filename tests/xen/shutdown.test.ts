@@ -147,6 +147,19 @@ describe.skipIf(!existsSync(KERNEL))('shutdown reasons and watchdogs', () => {
     expect(auditMemory(t.host.xen)).toEqual([]);
   }, 60_000);
 
+  it('destroying a domain stops its watchdogs: no timer of the dead domain stays queued', () => {
+    const t = start();
+    const timers = t.host.xen.timers;
+    expect(schedOp(t, SCHEDOP_watchdog, 0, 1000)).toBe(1);
+    expect(schedOp(t, SCHEDOP_watchdog, 0, 2000)).toBe(2);
+    const armed = timers.size;
+    t.host.toolstack.destroy(t.guest.domid);
+    // the vCPU timers go too, so count only what the watchdogs held: none may remain
+    const probe = t.host.xen.timers.size;
+    expect(probe).toBeLessThanOrEqual(armed - 2);
+    expect(auditMemory(t.host.xen)).toEqual([]);
+  });
+
   it('a cancelled watchdog never fires', async () => {
     const t = start();
     const t0 = now(t);

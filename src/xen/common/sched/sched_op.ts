@@ -87,6 +87,14 @@ function doWatchdog(xen: Xen, d: Domain, id: number, timeoutSec: number): number
   return 0;
 }
 
+/** Stop a dying domain's watchdogs (a pending one would keep the clock from idling). */
+export function destroyWatchdogs(xen: Xen, d: Domain): void {
+  const w = watchdogs.get(d);
+  if (!w) return;
+  for (const t of w) if (t !== null) xen.timers.stop(t);
+  watchdogs.delete(d);
+}
+
 export function doSchedOp(xen: Xen, v: Vcpu, cmd: number, arg: number): number {
   const d = v.domain;
   const mem = guestOf(v);
