@@ -89,7 +89,7 @@ describe('hot plug', () => {
       expect(io.xs.tryRead(`/local/domain/0/backend/vbd/${dom.domid}`)).toBeUndefined();
       expect(io.xs.tryRead(`/local/domain/${dom.domid}/device/vbd`)).toBeUndefined();
       // (ramFrames is the backends' reusable frame pool: it may grow with traffic; no leak.)
-      expect(io.drivers.counts()).toMatchObject({ devices: base.devices, grantMappings: base.grantMappings, ports: base.ports });
+      expect(io.drivers.counts(), JSON.stringify({ base })).toMatchObject({ devices: base.devices, grantMappings: base.grantMappings, ports: base.ports });
       expect(io.net!.bridge.ports.map((p) => p.name)).not.toContain(`vif${dom.domid}.0`);
     }
     expect(client.exited).toBe(false);
