@@ -67,7 +67,7 @@ class HeldWrites implements BlockDriver {
 }
 
 describe('hot plug with minios frontends', () => {
-  it('two minios domUs: vbd and vif plugged, unplugged during traffic, replugged with new ids; nothing leaks', async () => {
+  it.each(['copy', 'flip'] as const)('two minios domUs: vbd and vif plugged, unplugged during traffic, replugged with new ids; nothing leaks (rx-%s)', async (mode) => {
     // blkback over the image with writes that can be held back, so the unplug finds the
     // guest's requests in flight (host file I/O is otherwise done before the guest runs).
     const io = new IoHost({}, { blk: { openDisk: async (p, ro) => new HeldWrites(await FileDisk.open(p, { readonly: ro })) } },
@@ -77,7 +77,7 @@ describe('hot plug with minios frontends', () => {
     ftruncateSync(fd, 8 << 20);
     closeSync(fd);
     // Interactive shells: the test types one command at a time.
-    const server = io.create({ name: 'server', extra: 'ip=10.0.2.15 gw=10.0.2.2 blkindirect=0' }); // direct requests: 3 in flight per 128 KiB
+    const server = io.create({ name: 'server', extra: `ip=10.0.2.15 gw=10.0.2.2 blkindirect=0 net=${mode}` }); // direct requests: 3 in flight per 128 KiB
     const client = io.create({ name: 'client', vifs: [{ mac: '00:16:3e:00:04:02' }], extra: 'ip=10.0.2.16 gw=10.0.2.2' });
 
     // Client traffic: a new `ping 10.0.2.15 2` at every prompt, for the whole test.
@@ -112,9 +112,11 @@ describe('hot plug with minios frontends', () => {
       expect(r?.status, `${what}:\n${out}`).toBe('OK');
       return r!.fields; // SAFETY: checked just above
     };
-    const grantsFree = async (): Promise<{ free: number; total: number }> => {
-      const [free, total] = ok(await cmd('mem'), 'mem').grants_free!.split('/').map(Number); // SAFETY: mem prints it
-      return { free: free!, total: total! }; // SAFETY: two numbers
+    /** Free grant entries, and whether every page is ours (rx-flip buffers taken back). */
+    const grantsFree = async (): Promise<{ free: number; total: number; pages: string }> => {
+      const m = ok(await cmd('mem'), 'mem');
+      const [free, total] = m.grants_free!.split('/').map(Number); // SAFETY: mem prints it
+      return { free: free!, total: total!, pages: `${m.current_pages}/${m.nr_pages} flipped_out=${m.flipped_out}` }; // SAFETY: two numbers
     };
     const imageSectors = (start: number, n: number): Uint8Array => {
       const b = new Uint8Array(n * 512);
@@ -129,6 +131,7 @@ describe('hot plug with minios frontends', () => {
     expect(portsToDom0(io, server.domid)).toBe(2);
     const g0 = await grantsFree();
     expect(g0.free).toBe(g0.total - GNTTAB_NR_RESERVED_ENTRIES);
+    expect(g0.pages).toBe('8192/8192 flipped_out=0');
     expect(server.text).toContain('blkfront: no block devices');
 
     const rounds = [{ vdev: 'xvdb', devid: 51728, vif: 0, mac: '00:16:3e:00:04:01' }, { vdev: 'xvdc', devid: 51744, vif: 1, mac: '00:16:3e:00:04:03' }];
@@ -139,6 +142,7 @@ describe('hot plug with minios frontends', () => {
       await settle(`round ${i}: backends connected`, Promise.all([vbd.connected, vif.connected]));
       expect(ok(await cmd('disk wait 30'), 'disk wait').node).toBe(`device/vbd/${r.devid}`);
       ok(await cmd('net wait 30'), 'net wait');
+      expect(server.text).toContain(`mode=${mode}`);
       expect(portsToDom0(io, server.domid)).toBe(4);
       // The devices work: a pattern written and verified with its CRC, also in the image;
       // ping back to the client.
