@@ -120,6 +120,8 @@ describe('lifecycle', () => {
       ['cpus_soft = "0-1,x"', /^cpus_soft: /],
       ['uuid = "6a1f3b3e-2d4c-4f5e-9a8b-7c6d5e4f3a2b"\nvcpus = 2\ncpus = [ "0", "5" ]', /^cpus: "5" names no CPU/],
       ["disk = [ '/nonexistent/tsxen.img,raw,xvda' ]", /cannot open \/nonexistent\/tsxen\.img/],
+      // refused by the hypervisor itself (16 vCPUs at most for a PV guest here)
+      ['vcpus = 2\nmaxvcpus = 20', /^createdomain \(max_vcpus 20\) failed: -22 \(EINVAL\)$/],
     ];
     for (const [line, why] of cases) {
       const cfg = pvConfig(parseXlConfig(`name="bad"\nkernel="k"\nmemory=8\n${line}\n`, 'bad.cfg'));

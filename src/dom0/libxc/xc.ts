@@ -12,6 +12,7 @@
  * are copied out before the next call. Errors are returned as -errno, never thrown,
  * except for programming errors (scratch overflow).
  */
+import { getSystemErrorName } from 'node:util';
 import { __HYPERVISOR_domctl, __HYPERVISOR_event_channel_op, __HYPERVISOR_memory_op, __HYPERVISOR_mmuext_op,
   __HYPERVISOR_sysctl, DOMID_SELF, MMUEXT_PIN_L1_TABLE, MMUEXT_PIN_L2_TABLE, MMUEXT_PIN_L3_TABLE, MMUEXT_UNPIN_TABLE,
 } from '../../abi/xen.ts';
@@ -62,7 +63,16 @@ export interface DomainInfo {
 export class XcError extends Error {
   override name = 'XcError';
   constructor(what: string, readonly rc: number) {
-    super(`${what} failed: ${rc}`);
+    super(`${what} failed: ${rc}${errnoSuffix(rc)}`);
+  }
+}
+
+/** " (EINVAL)" for -22: Xen's errno numbers are Linux's, which Node can name. */
+function errnoSuffix(rc: number): string {
+  try {
+    return rc < 0 ? ` (${getSystemErrorName(rc)})` : '';
+  } catch {
+    return '';
   }
 }
 

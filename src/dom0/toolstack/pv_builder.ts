@@ -36,6 +36,7 @@ import {
 import { PT_LOAD } from '../../hw/loader/elf.ts';
 import type { Xc } from '../libxc/xc.ts';
 import { XcError } from '../libxc/xc.ts';
+import { EINVAL } from '../../abi/errno.ts';
 import { ForeignMap } from '../libxc/foreign.ts';
 import { BuildError, readXenKernel, type XenKernelInfo } from './xen_elf.ts';
 
@@ -150,7 +151,10 @@ export function buildPvDomain(xc: Xc, opts: PvBuildOptions): BuiltDomain {
   const nrPages = Math.floor((opts.memoryMiB * 1024 * 1024) / 4096);
   const layout = planLayout(kernel.virtBase, kernel.virtKend, nrPages, opts.ramdisk?.length ?? 0);
   const backend = opts.backendDomid ?? 0;
-  const domid = check(xc.createDomain({ maxVcpus: opts.vcpus ?? 1, handle: opts.handle, ...opts.limits }), 'createdomain');
+  const maxVcpus = opts.vcpus ?? 1;
+  const created = xc.createDomain({ maxVcpus, handle: opts.handle, ...opts.limits });
+  // The hypervisor says only EINVAL; the likely cause is worth naming.
+  const domid = check(created, maxVcpus > 1 && created === -EINVAL ? `createdomain (max_vcpus ${maxVcpus})` : 'createdomain');
   try {
     return construct(xc, domid, kernel, layout, opts, backend);
   } catch (e) {
