@@ -89,6 +89,12 @@ void test_main(void)
     /* Leaf 0 through the prefix: a vendor string, and max leaf >= 1. */
     forced_cpuid(0, &a, &b, &c, &d);
     CHECK_GE(a, 1);
+    /* Leaf 1 through the prefix is Xen's PV policy: the hypervisor bit, and none of the
+     * HVM-only features (VME, PSE, MTRR, PGE, PSE-36). */
+    forced_cpuid(1, &a, &b, &c, &d);
+    CHECK_EQ(c >> 31, 1);
+    CHECK_EQ(d & ((1u << 1) | (1u << 3) | (1u << 12) | (1u << 13) | (1u << 17)), 0);
+    CHECK_NE(d & (1u << 4), 0);  /* TSC stays */
 
     /* Still #GP: hlt, lgdt, lidt, ltr, cli/sti without IOPL, I/O without ports. */
     static const uint8_t dtr[6];

@@ -45,10 +45,13 @@ export const CPUID_MTRR = 1 << 12;
 export const CPUID_PGE = 1 << 13;
 export const CPUID_CMOV = 1 << 15;
 export const CPUID_PAT = 1 << 16;
+export const CPUID_PSE36 = 1 << 17;
 export const CPUID_FXSR = 1 << 24;
 export const CPUID_SSE = 1 << 25;
 export const CPUID_SSE2 = 1 << 26;
 export const CPUID_EXT_NX = 1 << 20;
+/** Leaf 1 ECX bit 31: running under a hypervisor (reserved on hardware, set by hypervisors). */
+export const CPUID_ECX1_HYPERVISOR = 1 << 31;
 
 export function defaultCpuidModel(): CpuidModel {
   return {

@@ -20,7 +20,9 @@
  * including Xen's 0x40000000 leaves.
  */
 import { Reg, Seg } from '../../../../hw/cpu/regs.ts';
-import { cpuidLeaf } from '../../../../hw/cpu/cpuid.ts';
+import {
+  CPUID_ECX1_HYPERVISOR, CPUID_MTRR, CPUID_PGE, CPUID_PSE, CPUID_PSE36, CPUID_VME, cpuidLeaf,
+} from '../../../../hw/cpu/cpuid.ts';
 import { xen_cr3_to_pfn, xen_pfn_to_cr3 } from '../../../../abi/arch_x86_32.ts';
 import {
   XEN_CPUID_FEAT1_MMU_PT_UPDATE_PRESERVE_AD, XEN_CPUID_FIRST_LEAF, XEN_CPUID_SIGNATURE_EBX, XEN_CPUID_SIGNATURE_ECX,
@@ -306,4 +308,13 @@ export function guestCpuid(xen: Xen, v: Vcpu, leaf: number, sub: number, out: In
   }
   const cpu = v.pv!.cpu!; // SAFETY: PV vCPU
   cpuidLeaf(cpu.cpuidModel, cpu.cpuidEdx1, leaf, sub, out);
+  if (leaf === 1) {
+    // Xen's PV policy: features that only an HVM guest could use are hidden (the kernel
+    // does not own CR4 or the MTRRs), and the hypervisor bit is set.
+    out[3] = out[3]! & ~PV_HIDDEN_EDX1;
+    out[2] = out[2]! | CPUID_ECX1_HYPERVISOR;
+  }
 }
+
+/** Leaf 1 EDX features Xen's cpufeatureset marks HVM-only ('S'). */
+const PV_HIDDEN_EDX1 = CPUID_VME | CPUID_PSE | CPUID_MTRR | CPUID_PGE | CPUID_PSE36;
