@@ -58,6 +58,9 @@ export function nsExec(ns: string, argv: string[], opts: { timeoutMs?: number; i
       if (code === 0) resolve(out);
       else reject(new Error(`${argv.join(' ')} in ${ns} failed (${code ?? sig}): ${err.trim() || out.trim()}`));
     });
+    // A command that exits without reading its input (ping) closes the pipe first: the
+    // EPIPE is no failure of ours, and the exit status above tells how the command went.
+    p.stdin.on('error', () => {});
     p.stdin.end(opts.input ?? '');
   });
 }
