@@ -23,6 +23,7 @@ function attach(h: TestHost, dom: string) {
   child.stdout.on('data', (d: Buffer) => (out += d.toString('latin1')));
   child.stderr.on('data', (d: Buffer) => (out += d.toString('latin1')));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  child.stdin.on('error', () => {}); // typing after the console detached: the exit status tells
   return {
     type: (s: string): void => void child.stdin.write(s),
     output: (): string => out,
