@@ -15,6 +15,11 @@
  * - The frame is described at record time (describeFrame) and never retained, which keeps
  *   the bridge's no-retention rule true with tracing on.
  * - At most `capacity` events are kept; older ones are overwritten and counted in `dropped`.
+ * - Followers (a live `net-trace` client each) hold the trace on: follow() turns it on, the
+ *   last release restores the state it found (off, unless someone had set `enabled` by hand),
+ *   so nobody pays for the trace once the last follower leaves.
+ * - `seq` numbers every recorded event, 0, 1, 2 ... across clear(): since(seq) finds where a
+ *   follower left off, and a gap before the first event it returns is what the ring overwrote.
  */
 import type { Clock } from '../../hw/clock.ts';
 import { describeFrame } from './describe.ts';
@@ -45,6 +50,8 @@ export class PacketTrace {
   private readonly _ring: (TraceEvent | undefined)[];
   private _next = 0;
   private _seq = 0;
+  private _followers = 0;
+  private _enabledBefore = false;
 
   constructor(private readonly _clock: Clock, readonly capacity = 4096) {
     if (!(capacity >= 1)) throw new RangeError(`trace capacity ${capacity} must be >= 1`);
@@ -58,6 +65,41 @@ export class PacketTrace {
     if (this._ring[this._next] !== undefined) this.dropped++;
     this._ring[this._next] = { seq: this._seq++, tNs: this._clock.nowNs(), stage, where, text };
     this._next = (this._next + 1) % this.capacity;
+  }
+
+  /** The seq the next recorded event will get. */
+  get nextSeq(): number {
+    return this._seq;
+  }
+
+  /** Clients following the trace live (each holds it on). */
+  get followers(): number {
+    return this._followers;
+  }
+
+  /** Hold the trace on until the returned release is called (once; more calls do nothing). */
+  follow(): () => void {
+    if (this._followers++ === 0) {
+      this._enabledBefore = this.enabled;
+      this.enabled = true;
+    }
+    let held = true;
+    return () => {
+      if (!held) return;
+      held = false;
+      if (--this._followers === 0) this.enabled = this._enabledBefore;
+    };
+  }
+
+  /** Events with seq >= `seq` still in the ring, oldest first. */
+  since(seq: number): TraceEvent[] {
+    const out: TraceEvent[] = [];
+    const n = Math.min(this.capacity, Math.max(0, this._seq - seq));
+    for (let i = n; i > 0; i--) {
+      const e = this._ring[(this._next - i + this.capacity) % this.capacity];
+      if (e !== undefined && e.seq >= seq) out.push(e);
+    }
+    return out;
   }
 
   /** Recorded events, oldest first. */
@@ -80,10 +122,20 @@ export class PacketTrace {
   dump(filter?: string): string {
     const lines: string[] = [];
     for (const e of this.events()) {
-      if (filter !== undefined && !e.text.includes(filter) && !e.where.includes(filter)) continue;
-      lines.push(`t=${(e.tNs / 1e6).toFixed(6).padStart(14)} ms  ${e.stage.padEnd(14)} ${e.where.padEnd(10)} ${e.text}`);
+      if (filter !== undefined && !traceEventMatches(e, filter)) continue;
+      lines.push(formatTraceEvent(e));
     }
     if (this.dropped) lines.push(`(${this.dropped} older events overwritten)`);
     return lines.join('\n');
   }
+}
+
+/** One event as a dump line: `t=   1.000000 ms  ring           vif1.0     <frame>  (<note>)`. */
+export function formatTraceEvent(e: Pick<TraceEvent, 'tNs' | 'stage' | 'where' | 'text'>): string {
+  return `t=${(e.tNs / 1e6).toFixed(6).padStart(14)} ms  ${e.stage.padEnd(14)} ${e.where.padEnd(10)} ${e.text}`;
+}
+
+/** Dump's filter: the event's place or text contains `filter`. */
+export function traceEventMatches(e: Pick<TraceEvent, 'where' | 'text'>, filter: string): boolean {
+  return e.where.includes(filter) || e.text.includes(filter);
 }
