@@ -11,6 +11,7 @@ import { HOST_INFO_COMMANDS } from './commands/xl_host_info.ts';
 import { DEVICE_COMMANDS } from './commands/xl_devices.ts';
 import { SAVE_RESTORE_COMMANDS } from './commands/xl_saverestore.ts';
 import { consoleCommand } from './commands/xl_console.ts';
+import { netTraceCommand } from './commands/net_trace.ts';
 
 /** The xl commands, in the order `tsxen --help` lists them. */
 export const XL_COMMANDS: readonly Command[] = [
@@ -19,7 +20,7 @@ export const XL_COMMANDS: readonly Command[] = [
 ];
 
 /** tsxen's own commands. */
-export const TSXEN_COMMANDS: readonly Command[] = [demoCommand, hostCommand, benchCommand, bareCommand, xenstoredCommand];
+export const TSXEN_COMMANDS: readonly Command[] = [demoCommand, hostCommand, netTraceCommand, benchCommand, bareCommand, xenstoredCommand];
 
 /** Every command of the tsxen CLI. */
 export const COMMANDS: readonly Command[] = [...TSXEN_COMMANDS, ...XL_COMMANDS];

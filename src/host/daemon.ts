@@ -23,6 +23,7 @@ import { domainMethods } from './daemon_methods.ts';
 import { streamMethods } from './daemon_streams.ts';
 import { deviceMethods } from './daemon_devices.ts';
 import { saveRestoreMethods } from './daemon_saverestore.ts';
+import { netTraceMethods } from './daemon_net_trace.ts';
 import { packageVersion } from './version.ts';
 import { ensureXenstored } from './xenstore_wiring.ts';
 import { closeDrivers, ensureDrivers, ensureDriversWithNet } from './devices_wiring.ts';
@@ -78,7 +79,7 @@ export class HostDaemon {
       this.runner.wake();
     });
     const methods = new Map<string, ApiMethod>([
-      ...hostMethods(ctx, this), ...domainMethods(ctx), ...streamMethods(ctx), ...deviceMethods(ctx), ...saveRestoreMethods(ctx),
+      ...hostMethods(ctx, this), ...domainMethods(ctx), ...streamMethods(ctx), ...deviceMethods(ctx), ...saveRestoreMethods(ctx), ...netTraceMethods(ctx),
     ]);
     this._server = new ApiServer(methods, { onActivity: () => this.runner.wake(), log: this._log });
   }

@@ -24,6 +24,11 @@ export interface HostDevices {
 
 const wired = new WeakMap<Host, HostDevices>();
 
+/** The backends and network of a host, if they were wired (the daemon's net-trace reads the trace there). */
+export function hostDevices(host: Host): HostDevices | undefined {
+  return wired.get(host);
+}
+
 export function ensureDrivers(host: Host, net: UserNet | null = null): HostDevices {
   const known = wired.get(host);
   if (known !== undefined) return known;
