@@ -113,6 +113,7 @@ export const demoCommand: Command = {
         '  npx tsxen shutdown -a -w             shut both guests down and wait',
         '  npx tsxen create -c /dev/null kernel=guests/build/minios.elf name=mine  another guest, console attached',
         '  npx tsxen trace -n 20                hypercalls and scheduling decisions as they happen',
+        ...(net ? ['  npx tsxen net-trace 10.0.2.15        each ping of demo-1 (console: ping 10.0.2.16) through its ring, netback, xenbr0 and back'] : []),
         `Ctrl-C stops the demo host (it destroys its guests).${net ? '' : ' (No netback in this host yet: the guests run without vifs.)'}`,
         '',
       ].join('\n'));
