@@ -35,6 +35,12 @@ import type { Tlb } from './tlb.ts';
  */
 export type RegionFn = (cpu: import('./cpu.ts').Cpu, off: number) => number;
 
+/** One compiled chunk of a region (jit/codegen.ts): entered at page offset `pc`. */
+export type ChunkFn = (cpu: import('./cpu.ts').Cpu, pc: number, eipBase: number) => number;
+
+/** Chunk functions kept for reuse (CodeCache.chunkFns) before the map starts over. */
+const MAX_CHUNK_FNS = 4096;
+
 export const MAX_BLOCK_INSNS = 32;
 export const SCRATCH_INSNS = 4;
 const POOL = 1 << 18;
@@ -75,6 +81,19 @@ export class CodeCache {
   readonly heat: Int32Array;
   /** Per frame: how often a region was compiled for it (recompiles are capped). */
   readonly compiles: Uint8Array;
+  /**
+   * JIT chunk functions by source text. A chunk's source is a function of decoded fields
+   * and page offsets only, so equal text means equal behaviour: a recompiled region (new
+   * entry points, SMC elsewhere in the frame) reuses the functions V8 has already warmed
+   * up and optimized instead of starting them over. Cleared on flush, because sources name
+   * pool slots (H.interp) and a flush reuses the pool.
+   */
+  readonly chunkFns = new Map<string, ChunkFn>();
+  /**
+   * JIT: per frame, the page offsets where the chunks of its last region began, so that a
+   * recompile keeps the old grouping and only chunks that got new blocks change.
+   */
+  readonly chunkBounds = new Map<number, number[]>();
   /** Regions dropped because their code was written (statistics). */
   regionsDropped = 0;
   /** Statistics: blocks decoded, invalidated, full flushes. */
@@ -131,6 +150,19 @@ export class CodeCache {
     this.flushes++;
     this.regions.fill(undefined);
     this.heat.fill(0);
+    this.chunkFns.clear();
+    this.chunkBounds.clear();
+  }
+
+  /** The cached chunk function for `src`, or one made by `make` (and cached). */
+  chunkFn(src: string, make: () => ChunkFn): ChunkFn {
+    let f = this.chunkFns.get(src);
+    if (f === undefined) {
+      if (this.chunkFns.size >= MAX_CHUNK_FNS) this.chunkFns.clear();
+      f = make();
+      this.chunkFns.set(src, f);
+    }
+    return f;
   }
 
   /**

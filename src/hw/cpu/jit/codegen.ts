@@ -33,7 +33,7 @@
  *  - Nothing here depends on the linear address of the page: eipBase is computed on entry.
  */
 import type { Cpu } from '../cpu.ts';
-import type { RegionFn } from '../code_cache.ts';
+import type { ChunkFn, RegionFn } from '../code_cache.ts';
 import { ENDS_BLOCK, Op } from '../ops.ts';
 import { PARITY } from '../flags.ts';
 import { HELPERS, type JitHelpers } from './helpers.ts';
@@ -185,7 +185,6 @@ export function blockSource(cpu: Cpu, b: number, chunkEntries: Set<number>): str
  * STOP | pc when events or the budget stop the run at pc. Instructions are counted into
  * Cpu.instructions before every return.
  */
-type ChunkFn = (cpu: Cpu, pc: number, eipBase: number) => number;
 const STOP = 0x10000;
 /**
  * Source characters per chunk: a few blocks. Measured on the bench workload, TurboFan's code
@@ -260,8 +259,13 @@ function makeRegion(chunks: readonly ChunkFn[], chunkOf: Int8Array): RegionFn {
   };
 }
 
-/** Compile a region for `blocks` (live code32 blocks of one frame). */
-export function compileRegion(cpu: Cpu, blocks: readonly number[]): RegionFn {
+/**
+ * Compile a region for `blocks` (live code32 blocks of `frame`). Blocks are grouped into
+ * chunks by address; the boundaries of the frame's previous region are kept (a group is
+ * split only when it grows past twice the chunk size), so a recompile for new entry points
+ * changes few chunks and the rest come back from CodeCache.chunkFns already optimized.
+ */
+export function compileRegion(cpu: Cpu, frame: number, blocks: readonly number[]): RegionFn {
   const cc = cpu.cache;
   const byStart = new Map<number, number>();
   for (const b of blocks) {
@@ -269,28 +273,46 @@ export function compileRegion(cpu: Cpu, blocks: readonly number[]): RegionFn {
     if (!byStart.has(st)) byStart.set(st, b);
   }
   const starts = [...byStart.keys()].sort((x, y) => x - y);
-  // group consecutive blocks into chunks by estimated source size
-  const groups: number[][] = [];
-  let cur: number[] = [];
-  let size = 0;
+  const est = (st: number): number => cc.blkCount[byStart.get(st)!]! * 160;
+  // the previous grouping: starts in [bounds[i], bounds[i + 1]) form group i
+  const bounds = cc.chunkBounds.get(frame) ?? [0];
+  const coarse: number[][] = bounds.map(() => []);
+  let bi = 0;
   for (const st of starts) {
-    const est = cc.blkCount[byStart.get(st)!]! * 160;
-    if (cur.length > 0 && size + est > CHUNK_SOURCE) {
-      groups.push(cur);
-      cur = [];
-      size = 0;
-    }
-    cur.push(st);
-    size += est;
+    while (bi + 1 < bounds.length && st >= bounds[bi + 1]!) bi++;
+    coarse[bi]!.push(st);
   }
-  if (cur.length > 0) groups.push(cur);
+  // split groups that are too big (all of them the first time) into CHUNK_SOURCE pieces
+  const groups: number[][] = [];
+  for (const g of coarse) {
+    if (g.length === 0) continue;
+    let size = 0;
+    for (const st of g) size += est(st);
+    if (size <= 2 * CHUNK_SOURCE && bounds.length > 1) {
+      groups.push(g);
+      continue;
+    }
+    let cur: number[] = [];
+    size = 0;
+    for (const st of g) {
+      if (cur.length > 0 && size + est(st) > CHUNK_SOURCE) {
+        groups.push(cur);
+        cur = [];
+        size = 0;
+      }
+      cur.push(st);
+      size += est(st);
+    }
+    if (cur.length > 0) groups.push(cur);
+  }
   if (groups.length > 127) groups.length = 127;
+  cc.chunkBounds.set(frame, groups.map((g, i) => (i === 0 ? 0 : g[0]!)));
   const chunkOf = new Int8Array(4096).fill(-1);
   const chunks: ChunkFn[] = [];
   groups.forEach((g, ci) => {
     const entries = new Set(g);
     const body = g.map((st) => blockSource(cpu, byStart.get(st)!, entries)).join('\n');
-    chunks.push(compileChunk(body));
+    chunks.push(cc.chunkFn(body, () => compileChunk(body)));
     for (const st of g) chunkOf[st] = ci;
   });
   return makeRegion(chunks, chunkOf);

@@ -23,7 +23,7 @@ export function compileFrame(cpu: Cpu, frame: number, force: boolean): void {
     if (c.blkLive[b] === 1 && c.blkMode[b] === 1) blocks.push(b);
   }
   if (blocks.length === 0) return;
-  c.regions[frame] = compileRegion(cpu, blocks);
+  c.regions[frame] = compileRegion(cpu, frame, blocks);
   if (c.compiles[frame]! < 255) c.compiles[frame]!++;
   cpu.jitCompiles++;
 }
