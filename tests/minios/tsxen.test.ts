@@ -75,6 +75,7 @@ describe('minios on tsxen', () => {
     const r = await bootMinios(tsxen, { xl: 'vcpus=2\nextra="cmd=\\"smp 20; spin 30ms\\""\n' });
     const run = parseMiniosConsole(r.console);
     expect(r.console).toContain('smp: 2 of 2 vCPUs online');
+    expectPromptSecondaries(r.console);
     const ipi = run.results.find((x) => x.what === 'smp ipi');
     expect(ipi?.status, r.console).toBe('OK');
     expect(ipi?.fields.cpu).toBe('1');
@@ -159,6 +160,22 @@ describe('minios on tsxen', () => {
     }, 300_000);
   }
 });
+
+/**
+ * A secondary vCPU wakes CPU 0 (IPI_WAKE) when it has come up or is about to park, so
+ * CPU 0's waits for it end at once, in virtual time too. Without the wake-up CPU 0 slept
+ * until the wait's timeout (5 s each for the boot, the park before a save and the
+ * restart after a restore) unless some unrelated event woke it first.
+ */
+function expectPromptSecondaries(console: string): void {
+  const boot = [...console.matchAll(/smp: (\d+) of (\d+) vCPUs online in (\d+) us/g)];
+  expect(boot.length, 'the smp start-of-day line').toBeGreaterThan(0);
+  for (const m of boot) expect(Number(m[3]), m[0]).toBeLessThan(500_000);
+  for (const m of console.matchAll(/RESUME: rc=\d+ \([^)]*\) park_us=(\d+) unpark_us=(\d+)/g)) {
+    expect(Number(m[1]), m[0]).toBeLessThan(500_000);
+    expect(Number(m[2]), m[0]).toBeLessThan(500_000);
+  }
+}
 
 /**
  * A UDP echo server on port 7 of a loopback address of its own (the gateway maps 10.0.2.2
@@ -288,6 +305,7 @@ async function runScenario(tsxen: TsxenApi, sc: Scenario, ctx: { skip: (note?: s
     expect(problems).toEqual([]);
     const run = parseMiniosConsole(r.console);
     expect(run.verdict ?? `(no verdict; ${r.end})`, r.console.slice(-3000)).toMatch(new RegExp(`^${sc.expect}`));
+    expectPromptSecondaries(r.console);
     for (const c of sc.checkDisk) {
       const data = readFileSync(image);
       for (let s = c.start; s < c.start + c.count; s++) {

@@ -152,13 +152,21 @@ async function bootOn(api: TsxenApi, host: HostLike, opts: BootOptions, xenLog: 
   const t0 = Date.now();
   const limits = { timeoutMs: opts.timeoutMs ?? 120_000, maxSystemNs: opts.maxSystemNs ?? 600e9 };
   let end: string;
+  let idleRounds = 0;
   for (;;) {
+    const before = text.length;
     end = await host.runUntil(() => {
       opts.onConsole?.(text, host, session.guest, session);
       return session.guest.exit !== null && session.busy === 0;
     }, { ...limits, timeoutMs: limits.timeoutMs - (Date.now() - t0) });
-    // A save/restore in flight can leave the machine idle for a moment: wait for it.
-    if (end !== 'idle' || session.busy === 0) break;
+    if (end !== 'idle') break;
+    // Idle: every vCPU blocked with no deadline (minios keeps no periodic tick, as on
+    // real Xen a blocked vCPU gets none). A save/restore in flight ends it; so may input
+    // a test types from onConsole (the shell waits for a key). Give up once neither
+    // happened for a while.
+    idleRounds = text.length === before ? idleRounds + 1 : 0;
+    if (session.busy === 0 && (!opts.onConsole || session.guest.exit !== null || idleRounds > 50)) break;
+    if (session.busy === 0) opts.onConsole?.(text, host, session.guest, session);
     await new Promise((r) => setTimeout(r, 1));
   }
   return {

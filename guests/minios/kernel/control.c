@@ -47,7 +47,9 @@ long kernel_suspend(void)
     control_suspending = 1;
     for (unsigned i = 0; i < nr_lifecycle; i++)
         if (lifecycle[i]->suspend) lifecycle[i]->suspend();
+    uint64_t t0 = now_ns();
     smp_park_secondaries();
+    uint64_t park_ns = now_ns() - t0;
     xenbus_prepare_suspend();
     console_prepare_suspend();
 
@@ -82,13 +84,18 @@ long kernel_suspend(void)
     local_irq_restore(flags);
     if (new_domain) xenbus_resume(1);
     else xenbus_resume(0);
+    t0 = now_ns();
     smp_unpark_secondaries(new_domain);
+    uint64_t unpark_ns = now_ns() - t0;
     for (unsigned i = 0; i < nr_lifecycle; i++)
         if (lifecycle[i]->resume) lifecycle[i]->resume(new_domain);
     control_suspending = 0;
     resume_count++;
     if (new_domain) resume_new_domain++;
-    printk("RESUME: rc=%ld (%s)\n", rc, new_domain ? "new domain" : "suspend cancelled");
+    /* park_us/unpark_us: how long CPU 0 waited for the secondaries (tests bound them). */
+    printk("RESUME: rc=%ld (%s) park_us=%llu unpark_us=%llu\n", rc,
+           new_domain ? "new domain" : "suspend cancelled", (unsigned long long)(park_ns / 1000),
+           (unsigned long long)(unpark_ns / 1000));
     return rc;
 }
 

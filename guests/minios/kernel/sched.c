@@ -2,6 +2,7 @@
 #include "minios/kernel/sched.h"
 #include "minios/kernel/events.h"
 #include "lib/xen/time.h"
+#include <xen/vcpu.h>
 
 #define MAX_POLLERS 16
 
@@ -26,9 +27,16 @@ static void timer_handler(evtchn_port_t port, void *data)
     (void)data;
 }
 
+void stop_periodic_tick(unsigned cpu)
+{
+    long rc = HYPERVISOR_vcpu_op(VCPUOP_stop_periodic_timer, cpu, 0);
+    if (rc) printk("VCPUOP_stop_periodic_timer(%u): %ld\n", cpu, rc);
+}
+
 void time_init_cpu(void)
 {
     struct cpu *c = this_cpu();
+    stop_periodic_tick(c->id);
     long port = bind_virq_to_cpu(VIRQ_TIMER, c->id, timer_handler, 0);
     if (port < 0) panic("bind VIRQ_TIMER on cpu %u: %ld", c->id, port);
     c->timer_port = (evtchn_port_t)port;

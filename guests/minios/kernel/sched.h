@@ -14,6 +14,9 @@
  * - Between clearing cpu.work and blocking, events are masked; an event that arrived
  *   after the pollers ran keeps evtchn_upcall_pending set and SCHEDOP_block returns at
  *   once, so no wake-up is lost.
+ * - No vCPU keeps Xen's default 100 Hz periodic VIRQ_TIMER (stopped at start and after a
+ *   restore): every wake-up is an event or a deadline asked for, so a missing wake-up
+ *   shows as a stall on tsxen too (real Xen never ticks a blocked vCPU; tsxen did).
  */
 #ifndef MINIOS_SCHED_H
 #define MINIOS_SCHED_H
@@ -21,6 +24,7 @@
 
 uint64_t now_ns(void);
 void time_init_cpu(void);            /* bind this vCPU's VIRQ_TIMER */
+void stop_periodic_tick(unsigned cpu); /* no 100 Hz VIRQ_TIMER: waits use deadlines only */
 void block_until(uint64_t deadline_ns);   /* 0: no deadline */
 
 typedef void (*poll_fn)(void);

@@ -10,6 +10,9 @@
  * - IPI requests are bits in the target's ipi_req word, set (locked) before the event
  *   is sent; PING/PONG are answered in the upcall (they measure IPI latency), SPIN and
  *   PARK are picked up by the idle loop.
+ * - A vCPU that comes online (start, or up again after a park) sends IPI_WAKE to CPU 0,
+ *   which may be blocked in wait_for(online_cond): without it CPU 0 slept until the
+ *   wait's deadline (5 s on refxen whenever no other event happened to arrive).
  * - A parked vCPU is down (VCPUOP_down on itself). After a cancelled suspend
  *   VCPUOP_up resumes it where it stopped; in a new domain it may have no context
  *   (the saver keeps only online vCPUs), so it is initialised afresh.
@@ -27,6 +30,11 @@
 #define B_SPIN 2
 #define B_PARK 3
 #define B_WAKE 4
+
+/* How long CPU 0 waits for a vCPU to come up or park. The vCPU's IPI_WAKE ends the wait
+ * as soon as it happened; the bound only matters on a host so loaded (nested TCG) that Xen
+ * has not run the vCPU yet. */
+#define CPU_WAIT_NS (30 * NSEC_PER_SEC)
 
 unsigned nr_cpus = 1, nr_vcpus_exist = 1;
 volatile uint64_t spin_stop_ns;
@@ -47,6 +55,7 @@ static void ipi_handler(evtchn_port_t port, void *data)
 static void bind_cpu_ports(unsigned id)
 {
     struct cpu *c = &cpus[id];
+    stop_periodic_tick(id);
     long port = bind_virq_to_cpu(VIRQ_TIMER, id, 0, 0);
     if (port < 0) panic("bind VIRQ_TIMER for cpu %u: %ld", id, port);
     c->timer_port = (evtchn_port_t)port;
@@ -99,8 +108,11 @@ static NORETURN void idle_loop(void)
         if (test_and_clear_bit(B_PARK, &c->ipi_req)) {
             c->online = 0;
             mb();
+            smp_send_ipi(0, IPI_WAKE);      /* CPU 0 waits in wait_for(offline_cond) */
             HYPERVISOR_vcpu_op(VCPUOP_down, c->id, 0);
-            c->online = 1;
+            c->online = 1;             /* VCPUOP_up after a cancelled suspend */
+            mb();
+            smp_send_ipi(0, IPI_WAKE);
             continue;
         }
         check_stack();
@@ -113,6 +125,8 @@ void secondary_start(void)
 {
     struct cpu *c = this_cpu();
     c->online = 1;
+    mb();
+    smp_send_ipi(0, IPI_WAKE);      /* CPU 0 may be blocked in wait_for(online_cond) */
     local_irq_enable();
     idle_loop();
 }
@@ -158,6 +172,7 @@ static void bind_cpu0_ipi(void)
 void smp_init(void)
 {
     cpus[0].stack_base[0] = (uint32_t)(uintptr_t)&cpus[0];
+    uint64_t t0 = now_ns();
     bind_cpu0_ipi();
     long rc;
 
@@ -173,13 +188,14 @@ void smp_init(void)
             printk("smp: cannot start vcpu %u: %ld\n", id, rc);
             continue;
         }
-        if (!wait_for(online_cond, &cpus[id], 5 * NSEC_PER_SEC)) {
+        if (!wait_for(online_cond, &cpus[id], CPU_WAIT_NS)) {
             printk("smp: vcpu %u did not come up\n", id);
             continue;
         }
         nr_cpus++;
     }
-    printk("smp: %u of %u vCPUs online\n", nr_cpus, nr_vcpus_exist);
+    printk("smp: %u of %u vCPUs online in %llu us\n", nr_cpus, nr_vcpus_exist,
+           (unsigned long long)((now_ns() - t0) / 1000));
 }
 
 void smp_send_ipi(unsigned id, uint32_t req)
@@ -212,7 +228,7 @@ void smp_park_secondaries(void)
     for (unsigned id = 1; id < MAX_CPUS; id++) {
         if (!cpus[id].online) continue;
         smp_send_ipi(id, IPI_PARK);
-        if (!wait_for(offline_cond, &cpus[id], 5 * NSEC_PER_SEC)) {
+        if (!wait_for(offline_cond, &cpus[id], CPU_WAIT_NS)) {
             printk("smp: vcpu %u did not park\n", id);
             continue;
         }
@@ -233,7 +249,7 @@ void smp_unpark_secondaries(int new_domain)
         if (new_domain) bind_cpu_ports(id);
         long rc = HYPERVISOR_vcpu_op(VCPUOP_up, id, 0);
         if (rc) rc = start_cpu(id);
-        if (rc || !wait_for(online_cond, &cpus[id], 5 * NSEC_PER_SEC)) {
+        if (rc || !wait_for(online_cond, &cpus[id], CPU_WAIT_NS)) {
             printk("smp: vcpu %u did not come back (%ld)\n", id, rc);
             nr_cpus--;
         }

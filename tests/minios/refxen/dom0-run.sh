@@ -48,8 +48,22 @@ wait_line() {
   done
   host_fail "no console line matching '$1' within ${2:-60}s"; return 1
 }
-# console_attach: follow the console again (after xl restore), appending to $OUT.
-console_attach() { ( xl console "$NAME" 2>>/tmp/$NAME.err | stamp >> "$OUT" ) & }
+# console_attach: follow the console again (after xl restore), appending to $OUT. run_one
+# waits for these readers before it reads $OUT: on a loaded host xl console and stamp lag
+# seconds behind the guest, and reading $OUT as soon as the domain was gone lost the tail
+# of a restored guest's output (11-saverestore-smp once ended "without output" that way).
+CONSOLE_PIDS=
+console_attach() { ( xl console "$NAME" 2>>/tmp/$NAME.err | stamp >> "$OUT" ) & CONSOLE_PIDS="$CONSOLE_PIDS $!"; }
+# wait_consoles: let the console readers drain (xl console exits once the domain is gone).
+wait_consoles() {
+  local p i
+  for p in $CONSOLE_PIDS; do
+    i=0; while kill -0 "$p" 2>/dev/null && [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done
+    kill -0 "$p" 2>/dev/null && { host_fail "console reader still running 30 s after the domain ended"; kill "$p"; }
+    wait "$p" 2>/dev/null
+  done
+  CONSOLE_PIDS=
+}
 # Reproduce the disk test pattern and CRC of `disk write/verify START COUNT SEED`.
 disk_crc() {  # image start count seed -> prints crc of the image region and whether it matches the pattern
   python3 - "$@" <<'EOF'
@@ -157,6 +171,7 @@ run_one() {
   sleep 0.5
   xl destroy "$NAME" >/dev/null 2>&1
   wait $cpid 2>/dev/null
+  wait_consoles
   local t1=$EPOCHREALTIME
   while read -r s n seed; do
     local crc ok; read crc ok < <(disk_crc /tmp/$NAME.img $s $n $seed)
@@ -170,6 +185,9 @@ run_one() {
   local res; res=$(grep -a -o 'Test result: .*' "$OUT" | tail -n1)
   [ -z "$res" ] && res="(no Test result line; $(grep -a -m1 -iE 'TRAP|PANIC|error' "$OUT" /tmp/$NAME.err | head -c 200))"
   echo "RESULT|$NAME|$res|host=$HOST_STATUS|total_s=$(awk -v a=$t0 -v b=$t1 'BEGIN{printf "%.2f", b-a}')"
+  # Xen's console since the last scenario: guest traps (minios also writes them with
+  # console_io) and Xen's own reports of a crashed domain, even when the PV console lost them.
+  echo "=== xl dmesg $NAME"; xl dmesg -c | grep -av '^(XEN) *$' | tail -n 30
   echo "=== END $NAME"
   rm -f /tmp/$NAME.img /tmp/$NAME.save
 }
