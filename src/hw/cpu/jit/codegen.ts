@@ -259,6 +259,60 @@ function makeRegion(chunks: readonly ChunkFn[], chunkOf: Int8Array): RegionFn {
   };
 }
 
+/** Control-flow edges of block `b` starting at page offset `st`: [target offset, weight]. */
+function blockEdges(cpu: Cpu, b: number, st: number): Array<[number, number]> {
+  const cc = cpu.cache;
+  const last = cc.blkFirst[b]! + cc.blkCount[b]! - 1;
+  const op = cc.op[last]!;
+  const nx = st + cc.blkBytes[b]!;
+  const t = nx + cc.imm[last]!;
+  // a jump back is a loop: cutting it costs a chunk change per iteration
+  const w = (x: number): number => (x <= st ? 8 : 2);
+  switch (op) {
+    case Op.JCC: return [[t, w(t)], [nx, 1]];
+    case Op.JMP: return [[t, w(t)]];
+    case Op.CALL: return [[t, 2], [nx, 4]]; // the callee and the return site
+    case Op.CALL_E: return [[nx, 4]];
+    case Op.RET: case Op.JMP_E: return [];
+    default: return ENDS_BLOCK[op] === 1 ? [] : [[nx, 1]];
+  }
+}
+
+/**
+ * Split consecutive blocks (page offsets `g`, ascending) into chunks of about CHUNK_SOURCE
+ * characters, choosing the split points that cut the fewest control-flow edges (loops
+ * weigh most): each cut edge taken costs a return to the region dispatcher and a call into
+ * another chunk. Dynamic programming over split points, O(n^2) for n blocks.
+ */
+function splitGroup(cpu: Cpu, g: readonly number[], byStart: Map<number, number>, est: (st: number) => number): number[][] {
+  const n = g.length;
+  const cut = new Float64Array(n + 1); // cost of a split before g[i]
+  for (let j = 0; j < n; j++) {
+    for (const [t, wt] of blockEdges(cpu, byStart.get(g[j]!)!, g[j]!)) {
+      if (!byStart.has(t)) continue;
+      const lo = Math.min(g[j]!, t), hi = Math.max(g[j]!, t);
+      for (let i = 1; i < n; i++) if (lo < g[i]! && g[i]! <= hi) cut[i] += wt;
+    }
+  }
+  const best = new Float64Array(n + 1).fill(Infinity), from = new Int32Array(n + 1);
+  best[0] = 0;
+  for (let i = 1; i <= n; i++) {
+    let size = 0;
+    for (let j = i - 1; j >= 0; j--) {
+      size += est(g[j]!);
+      if (size > CHUNK_SOURCE * 1.5 && j < i - 1) break;
+      const c = best[j]! + cut[i]! + 1; // + 1 per chunk: fewer, fuller chunks on ties
+      if (c < best[i]!) {
+        best[i] = c;
+        from[i] = j;
+      }
+    }
+  }
+  const out: number[][] = [];
+  for (let i = n; i > 0; i = from[i]!) out.unshift(g.slice(from[i]!, i));
+  return out;
+}
+
 /**
  * Compile a region for `blocks` (live code32 blocks of `frame`). Blocks are grouped into
  * chunks by address; the boundaries of the frame's previous region are kept (a group is
@@ -288,22 +342,8 @@ export function compileRegion(cpu: Cpu, frame: number, blocks: readonly number[]
     if (g.length === 0) continue;
     let size = 0;
     for (const st of g) size += est(st);
-    if (size <= 2 * CHUNK_SOURCE && bounds.length > 1) {
-      groups.push(g);
-      continue;
-    }
-    let cur: number[] = [];
-    size = 0;
-    for (const st of g) {
-      if (cur.length > 0 && size + est(st) > CHUNK_SOURCE) {
-        groups.push(cur);
-        cur = [];
-        size = 0;
-      }
-      cur.push(st);
-      size += est(st);
-    }
-    if (cur.length > 0) groups.push(cur);
+    if (size <= 2 * CHUNK_SOURCE && bounds.length > 1) groups.push(g);
+    else for (const piece of splitGroup(cpu, g, byStart, est)) groups.push(piece);
   }
   if (groups.length > 127) groups.length = 127;
   cc.chunkBounds.set(frame, groups.map((g, i) => (i === 0 ? 0 : g[0]!)));
