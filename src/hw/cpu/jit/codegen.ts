@@ -38,7 +38,7 @@ import { ENDS_BLOCK, Op } from '../ops.ts';
 import { PARITY } from '../flags.ts';
 import { HELPERS, type JitHelpers } from './helpers.ts';
 import {
-  type Ctx, F_ADD, F_LOGIC, F_NONE, F_SUB, FLAG_NEUTRAL, FLUSH, FLUSH_REGS, PRODUCERS, RELOAD, emitInsn, goto,
+  type Ctx, F_ADD, F_LOGIC, F_NONE, F_SUB, FLAG_NEUTRAL, FLUSH, FLUSH_REGS, PEND_SAFE, PRODUCERS, RELOAD, emitInsn, goto,
 } from './emit.ts';
 import { condExpr } from './emit_flags.ts';
 
@@ -49,11 +49,13 @@ const CF_FLAG = 1;
  * Which arithmetic flags instruction `idx` writes (defs) and reads or exposes (uses), given
  * whether it compiles natively and the fusion state before it. Anything that can fault
  * "uses" every flag: an exception frame shows EFLAGS, so the flags must be stored before.
+ * The fourth element is the real uses alone (reads of the flags, not fault points): a
+ * producer whose flags only fault points can see defers its stores to them (Ctx.pend).
  */
-function flagEffects(cpu: Cpu, idx: number, native: boolean, fuse: number): [number, number, number] {
+function flagEffects(cpu: Cpu, idx: number, native: boolean, fuse: number): [number, number, number, number] {
   const cc = cpu.cache;
   const op = cc.op[idx]!, m = cc.m[idx]!, imm = cc.imm[idx]!;
-  if (!native) return [0, ALL_FLAGS, 0];
+  if (!native) return [0, ALL_FLAGS, 0, ALL_FLAGS];
   const isReg = (m & 0x2000) !== 0;
   let defs = 0, uses = 0;
   // flags the instruction may write (a shift by CL writes none when CL is 0): it must store
@@ -104,18 +106,66 @@ function flagEffects(cpu: Cpu, idx: number, native: boolean, fuse: number): [num
     op === Op.RET || op === Op.CALL_E || op === Op.DIV32 || op === Op.IDIV32;
   const memOperand = !isReg && op !== Op.LEA32 && op !== Op.NOP && op !== Op.JCC && op !== Op.JMP && op !== Op.CALL &&
     op !== Op.RET && op !== Op.CDQ && op !== Op.CWDE && op !== Op.BSWAP;
+  const real = uses;
   if (stack || memOperand) uses = ALL_FLAGS;
-  return [defs, uses, may === -1 ? defs : may];
+  return [defs, uses, may === -1 ? defs : may, real];
+}
+
+/**
+ * Producers that may start while lazy-flag stores are pending: their fault points come
+ * before they compute, and their own flag stores go through flagStore() (emit.ts), which
+ * supersedes the pending ones. (ADC/SBB and the 8-bit forms done by H.alu read or write
+ * the flag state in Cpu, so pending stores are made before them.)
+ */
+function pendProducer(cpu: Cpu, idx: number): boolean {
+  const cc = cpu.cache;
+  const op = cc.op[idx]!, m = cc.m[idx]!;
+  const aop = m >>> 24;
+  switch (op) {
+    case Op.TEST_EG32: case Op.TEST_EI32: case Op.TEST_EG8: case Op.TEST_EI8:
+      return true;
+    case Op.ALU_EG32: case Op.ALU_EI32: case Op.ALU_GE32:
+      return aop !== 2 && aop !== 3;
+    case Op.ALU_EG8: case Op.ALU_EI8: case Op.ALU_GE8:
+      return aop !== 2 && aop !== 3 && ((m & 0x2000) !== 0 || op === Op.ALU_GE8 || aop === 7);
+    default:
+      return false;
+  }
+}
+
+/**
+ * Native forms that define every arithmetic flag without reading the flag state, with any
+ * fault point before they write it: pending stores (Ctx.pend) are superseded by them (they
+ * store their own flags when those are live), so they need not be made first.
+ */
+function supersedes(cpu: Cpu, idx: number): boolean {
+  const cc = cpu.cache;
+  const op = cc.op[idx]!, m = cc.m[idx]!;
+  const isReg = (m & 0x2000) !== 0;
+  switch (op) {
+    case Op.MUL32: case Op.IMUL_GE32: case Op.IMUL_GEI32:
+      return true;
+    case Op.NEG32:
+      return isReg;
+    case Op.SHIFT32: {
+      const aux = m >>> 24;
+      return isReg && (aux & 8) === 0 && (cc.imm[idx]! & 31) !== 0 && (aux & 7) >= 4;
+    }
+    default:
+      return false;
+  }
 }
 
 /** Emit a block's instructions into `out` (see blockSource). Returns whether it ended. */
 function emitBlock(cpu: Cpu, b: number, out: string[], chunkEntries: Set<number>, live: Int32Array | null,
-  native: Uint8Array, fuses: Int8Array): number {
+  liveReal: Int32Array | null, native: Uint8Array, fuses: Int8Array): number {
   const cc = cpu.cache;
   const first = cc.blkFirst[b]!, count = cc.blkCount[b]!;
   let off = cc.blkAddr[b]! & 0xfff;
   let nat = 0;
-  const ctx: Ctx = { out, off, nx: off, idx: first, k: 0, fuse: F_NONE, chunkEntries, flagsLive: true, cfLive: true };
+  const ctx: Ctx = {
+    out, off, nx: off, idx: first, k: 0, fuse: F_NONE, chunkEntries, flagsLive: true, cfLive: true, pendOK: false, pend: '',
+  };
   for (let j = 0; j < count; j++) {
     const idx = first + j;
     const len = cc.len[idx]!;
@@ -124,17 +174,28 @@ function emitBlock(cpu: Cpu, b: number, out: string[], chunkEntries: Set<number>
     ctx.idx = idx;
     ctx.k = nat;
     fuses[j] = ctx.fuse;
-    if (live !== null) {
+    if (live !== null && liveReal !== null) {
       const [, , may] = flagEffects(cpu, idx, native[j] === 1, ctx.fuse);
       ctx.flagsLive = (live[j]! & may) !== 0;
       ctx.cfLive = (live[j]! & CF_FLAG) !== 0;
+      ctx.pendOK = (liveReal[j]! & may) === 0;
     }
+    const op = cc.op[idx]!;
+    // pending flag stores are made before anything that may look at the flag state, and
+    // before the block's last instruction (blocks end with every flag stored)
+    const sup = supersedes(cpu, idx);
+    if (ctx.pend !== '' && (j === count - 1 || !(PEND_SAFE.has(op) || pendProducer(cpu, idx) || sup))) {
+      out.push(ctx.pend);
+      ctx.pend = '';
+    }
+    const pendBefore = ctx.pend;
     const mark = out.length;
     const res = emitInsn(cpu, ctx, j === count - 1);
-    const op = cc.op[idx]!;
     native[j] = res === 'interp' ? 0 : 1;
     if (res === 'interp') {
       out.length = mark;
+      if (pendBefore !== '') out.push(pendBefore);
+      ctx.pend = '';
       out.push(`cpu.eip = (eipBase + ${off}) | 0; cur = ${off}; k = ${nat}; ${FLUSH}H.interp(cpu, ${idx});${RELOAD}`);
       ctx.fuse = F_NONE;
       if (ENDS_BLOCK[op] === 1 || j === count - 1) {
@@ -145,6 +206,7 @@ function emitBlock(cpu: Cpu, b: number, out: string[], chunkEntries: Set<number>
       // leave if it did not simply fall through, or raised an event (FERR#, device IRQ)
       out.push(`if (cpu.eip !== ((eipBase + ${ctx.nx}) | 0) || cpu.pendingEvents !== 0) { n += ${nat}; ret = -1; break out; }`);
     } else {
+      if (sup) ctx.pend = '';
       nat++;
       if (!FLAG_NEUTRAL.has(op) && !PRODUCERS.has(op)) ctx.fuse = F_NONE;
       if (res === 'done') return j + 1;
@@ -165,16 +227,19 @@ export function blockSource(cpu: Cpu, b: number, chunkEntries: Set<number>): str
   const cc = cpu.cache;
   const count = cc.blkCount[b]!;
   const native = new Uint8Array(count), fuses = new Int8Array(count);
-  const n = emitBlock(cpu, b, [], chunkEntries, null, native, fuses);
-  const live = new Int32Array(count);
-  let l = ALL_FLAGS;
+  const n = emitBlock(cpu, b, [], chunkEntries, null, null, native, fuses);
+  // live: flags some later instruction reads or a fault point exposes; liveReal: reads only
+  const live = new Int32Array(count), liveReal = new Int32Array(count);
+  let l = ALL_FLAGS, lr = ALL_FLAGS;
   for (let j = n - 1; j >= 0; j--) {
     live[j] = l;
-    const [defs, uses] = flagEffects(cpu, cc.blkFirst[b]! + j, native[j] === 1, fuses[j]!);
+    liveReal[j] = lr;
+    const [defs, uses, , real] = flagEffects(cpu, cc.blkFirst[b]! + j, native[j] === 1, fuses[j]!);
     l = (l & ~defs) | uses;
+    lr = (lr & ~defs) | real;
   }
   const out = [`case ${cc.blkAddr[b]! & 0xfff}: {`];
-  emitBlock(cpu, b, out, chunkEntries, live, native, fuses);
+  emitBlock(cpu, b, out, chunkEntries, live, liveReal, native, fuses);
   out.push('}');
   return out.join('\n');
 }

@@ -31,6 +31,18 @@ export interface Ctx {
   flagsLive: boolean;
   /** CF is live after this instruction (INC/DEC must then preserve it explicitly). */
   cfLive: boolean;
+  /**
+   * Nothing reads this producer's flags before they are overwritten, but a fault in between
+   * would show them (an exception frame holds EFLAGS): keep them in fa/fb/fr and store the
+   * lazy state only on the way to a fault or exit (`pend`) instead of at once.
+   */
+  pendOK: boolean;
+  /**
+   * Lazy-flag stores owed to Cpu (statements over fa/fb/fr), or ''. Every fault point's slow
+   * path and every mid-block exit performs them; codegen.ts performs them inline before any
+   * instruction that is not pend-safe (PEND_SAFE) and before a block's last instruction.
+   */
+  pend: string;
 }
 
 /** Instructions that leave the arithmetic flags alone (fusion survives them). */
@@ -39,6 +51,14 @@ export const FLAG_NEUTRAL = new Set<number>([
   Op.MOVSX8_32, Op.MOVSX16_32, Op.LEA32, Op.PUSH32, Op.PUSH_I32, Op.POP32, Op.NOT32, Op.CDQ, Op.CWDE, Op.XCHG32,
   Op.CMOV32, Op.SETCC, Op.BSWAP, Op.LEAVE32,
 ]);
+
+/**
+ * Instructions that may run while lazy-flag stores are pending (Ctx.pend): they neither
+ * read nor write the flag state in Cpu or fa/fb/fr, and every fault point in them goes
+ * through faultPoint(). (Fused CMOVcc/SETCC read fa/fb/fr; an unfused one makes the
+ * producer's flags live, so nothing is pending then.)
+ */
+export const PEND_SAFE = FLAG_NEUTRAL;
 
 /** Instructions whose emitter records how to fuse a following condition (ctx.fuse). */
 export const PRODUCERS = new Set<number>([
@@ -66,7 +86,25 @@ function eaExpr(m: number, disp: number): string {
 const flatSeg = (seg: number): boolean => seg <= 3;
 
 function faultPoint(c: Ctx): string {
-  return `cur = ${c.off}; k = ${c.k}; `;
+  return `cur = ${c.off}; k = ${c.k}; ${c.pend}`;
+}
+
+/**
+ * The lazy-flag stores `st` (over fa/fb/fr) of a producer that defines every arithmetic
+ * flag: '' when they are dead, deferred into Ctx.pend when only a fault could see them.
+ * Either way the previously pending stores are superseded.
+ */
+export function flagStore(c: Ctx, st: string): string {
+  if (!c.flagsLive) {
+    c.pend = '';
+    return '';
+  }
+  if (c.pendOK) {
+    c.pend = st;
+    return '';
+  }
+  c.pend = '';
+  return st;
 }
 
 /** Read `size` bytes of memory operand into `dst` (a local name). */
@@ -177,7 +215,7 @@ function pop32(c: Ctx, dst: string): void {
   c.out.push(`if ((e & rdMask) === 1 && (esp & 4095) <= 4092) ${dst} = dv.getInt32((e & -4096) ^ esp, true); else { ${faultPoint(c)}${dst} = H.rd32(cpu, 2, esp); }`);
 }
 
-const SMC_CHECK = (c: Ctx): string => `if (smc !== 0) { n += ${c.k + 1}; cpu.eip = (eipBase + ${c.nx}) | 0; ret = -1; break out; }`;
+const SMC_CHECK = (c: Ctx): string => `if (smc !== 0) { ${c.pend}n += ${c.k + 1}; cpu.eip = (eipBase + ${c.nx}) | 0; ret = -1; break out; }`;
 
 /**
  * Emit one instruction. Returns 'cont' to continue the block, 'done' when the instruction
@@ -303,12 +341,14 @@ export function emitInsn(cpu: Cpu, c: Ctx, last: boolean): 'cont' | 'done' | 'in
     }
     case Op.TEST_EG32: case Op.TEST_EI32:
       readE32(c, 'a', m, d);
-      o.push(`fr = a & ${op === Op.TEST_EG32 ? `regs[${g}]` : hex(imm)};${c.flagsLive ? ' cpu.flags &= -2066; cpu.fRes = fr; cpu.lazy = 0xc4;' : ''}`);
+      o.push(`fr = a & ${op === Op.TEST_EG32 ? `regs[${g}]` : hex(imm)};`);
+      o.push(flagStore(c, 'cpu.flags &= -2066; cpu.fRes = fr; cpu.lazy = 0xc4;'));
       c.fuse = F_LOGIC;
       return 'cont';
     case Op.TEST_EG8: case Op.TEST_EI8:
       readE8(c, 'a', m, d);
-      o.push(`fr = ((a & ${op === Op.TEST_EG8 ? rd8(r8(g)) : String(imm & 0xff)}) << 24) >> 24;${c.flagsLive ? ' cpu.flags &= -2066; cpu.fRes = fr; cpu.lazy = 0xc4;' : ''}`);
+      o.push(`fr = ((a & ${op === Op.TEST_EG8 ? rd8(r8(g)) : String(imm & 0xff)}) << 24) >> 24;`);
+      o.push(flagStore(c, 'cpu.flags &= -2066; cpu.fRes = fr; cpu.lazy = 0xc4;'));
       c.fuse = F_LOGIC;
       return 'cont';
     case Op.INC32: case Op.DEC32: {

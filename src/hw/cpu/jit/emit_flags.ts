@@ -4,22 +4,27 @@
  * ADC/SBB/INC/DEC computes straight from the producer's operands (fusion, Ctx.fuse).
  * Operands in fa/fb/fr are sign-extended to 32 bits exactly as flags.ts keeps them.
  */
-import { type Ctx, F_ADD, F_INCDEC, F_LOGIC, F_NONE, F_SUB } from './emit.ts';
+import { type Ctx, F_ADD, F_INCDEC, F_LOGIC, F_NONE, F_SUB, flagStore } from './emit.ts';
+
+/** Lazy-flag stores of ADD, SUB/CMP and the logic ops, over the fused operands fa/fb/fr. */
+const ADD_ST = ' cpu.fOp1 = fa; cpu.fOp2 = fb; cpu.fRes = fr; cpu.fKind = 0; cpu.lazy = 0x8d5;';
+const SUB_ST = ' cpu.fOp1 = fa; cpu.fOp2 = fb; cpu.fRes = fr; cpu.fKind = 1; cpu.lazy = 0x8d5;';
+const LOGIC_ST = ' cpu.flags &= -2066; cpu.fRes = fr; cpu.lazy = 0xc4;';
 
 /** Flags and result of a 32-bit ALU op on locals a, b into r; sets c.fuse. */
 export function emitAlu32(c: Ctx, aop: number): void {
   switch (aop) {
     case 0:
-      c.out.push(`r = (a + b) | 0; fa = a; fb = b; fr = r;${c.flagsLive ? ' cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 0; cpu.lazy = 0x8d5;' : ''}`);
+      c.out.push(`r = (a + b) | 0; fa = a; fb = b; fr = r;${flagStore(c, ADD_ST)}`);
       c.fuse = F_ADD;
       return;
     case 5: case 7:
-      c.out.push(`r = (a - b) | 0; fa = a; fb = b; fr = r;${c.flagsLive ? ' cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 1; cpu.lazy = 0x8d5;' : ''}`);
+      c.out.push(`r = (a - b) | 0; fa = a; fb = b; fr = r;${flagStore(c, SUB_ST)}`);
       c.fuse = F_SUB;
       return;
     case 1: case 4: case 6: {
       const o = aop === 1 ? '|' : aop === 4 ? '&' : '^';
-      c.out.push(`r = a ${o} b; fr = r;${c.flagsLive ? ' cpu.flags &= -2066; cpu.fRes = r; cpu.lazy = 0xc4;' : ''}`);
+      c.out.push(`r = a ${o} b; fr = r;${flagStore(c, LOGIC_ST)}`);
       c.fuse = F_LOGIC;
       return;
     }
@@ -58,16 +63,16 @@ export function cfExpr(c: Ctx): string {
 export function emitAlu8(c: Ctx, aop: number): void {
   switch (aop) {
     case 0:
-      c.out.push(`r = ((a + b) << 24) >> 24; fa = a; fb = b; fr = r;${c.flagsLive ? ' cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 0; cpu.lazy = 0x8d5;' : ''}`);
+      c.out.push(`r = ((a + b) << 24) >> 24; fa = a; fb = b; fr = r;${flagStore(c, ADD_ST)}`);
       c.fuse = F_ADD;
       return;
     case 5: case 7:
-      c.out.push(`r = ((a - b) << 24) >> 24; fa = a; fb = b; fr = r;${c.flagsLive ? ' cpu.fOp1 = a; cpu.fOp2 = b; cpu.fRes = r; cpu.fKind = 1; cpu.lazy = 0x8d5;' : ''}`);
+      c.out.push(`r = ((a - b) << 24) >> 24; fa = a; fb = b; fr = r;${flagStore(c, SUB_ST)}`);
       c.fuse = F_SUB;
       return;
     default: {
       const o = aop === 1 ? '|' : aop === 4 ? '&' : '^';
-      c.out.push(`r = a ${o} b; fr = r;${c.flagsLive ? ' cpu.flags &= -2066; cpu.fRes = r; cpu.lazy = 0xc4;' : ''}`);
+      c.out.push(`r = a ${o} b; fr = r;${flagStore(c, LOGIC_ST)}`);
       c.fuse = F_LOGIC;
     }
   }

@@ -76,6 +76,36 @@ describe('JIT', () => {
     expect(i.cpu.getEflags() & 0x800).toBe(0x800); // OF from the ADD
   });
 
+  it('deferred flag stores: every fault point between a producer and its overwriter shows its flags', () => {
+    // each producer's flags are dead for the code (the next producer overwrites them), so
+    // compiled code keeps them in locals and stores them only on a fault's slow path; the
+    // missing page makes a different access fault in each case: a load, a store, a push,
+    // a read-modify-write, and a store after a MUL that supersedes the pending flags
+    const src = `
+      mov ecx, 0; mov esp, 0x30000
+      l: inc ecx; mov eax, ecx; xor eax, 0x80000000; mov edx, [0x10000 + ecx*4]
+      sub eax, ecx; mov [0x40000 + ecx*4], eax
+      test eax, eax; push eax; pop eax
+      and eax, 0x7fffffff; add dword ptr [0x50000 + ecx*4], eax
+      cmp eax, 3; mul ecx; mov [0x60000 + ecx*4], eax
+      add ebx, 1; cmp ecx, 5000; jne l; hlt`;
+    for (const [page, what] of [[0x11, 'load'], [0x41, 'store'], [0x2f, 'push'], [0x51, 'rmw'], [0x61, 'after mul']] as const) {
+      const [i, j] = both(src, (m) => {
+        m.cpu.controls.mode = ExecMode.PV;
+        for (let k = 0; k < 1024; k++) m.w32(0x100000 + k * 4, (k << 12) | 3);
+        m.w32(0x100000 + page * 4, 0);
+        m.w32(0x101000, 0x100000 | 3);
+        m.cpu.setCr3(0x101000);
+        m.cpu.setCr0(m.cpu.cr0 | 0x80000000);
+      });
+      // the push faults at once (the stack starts on the missing page's end)
+      if (page === 0x2f) for (const m of [i, j]) m.w32(0x100000 + 0x2f * 4, 0);
+      for (const m of [i, j]) expect(m.run(), what).toBe(ExitReason.EXCEPTION);
+      expect([j.cpu.eip, j.cpu.getEflags(), j.cpu.instructions], what).toEqual([i.cpu.eip, i.cpu.getEflags(), i.cpu.instructions]);
+      expect(Array.from(j.cpu.regs), what).toEqual(Array.from(i.cpu.regs));
+    }
+  });
+
   it('a REP instruction faulting part-way in compiled code keeps its register progress', () => {
     const src = 'mov edi, 0x20ff0; mov ecx, 32; mov al, 7; rep stosb; hlt';
     const [i, j] = both(src, (m) => {
