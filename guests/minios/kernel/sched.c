@@ -86,15 +86,25 @@ void run_pollers(void)
     }
 }
 
+/* A wait_for inside a poller (e.g. for a xenstore reply) runs its own polling rounds,
+ * which reset poll_deadline: the deadlines the enclosing round's pollers had asked for
+ * so far are put back when it returns, or the enclosing wait would sleep past them. */
+static int wait_done(uint64_t outer, int rc)
+{
+    if (outer) poll_wake_at(outer);
+    return rc;
+}
+
 int wait_for(int (*cond)(void *), void *arg, uint64_t timeout)
 {
     struct cpu *c = this_cpu();
+    uint64_t outer = poll_deadline;
     uint64_t deadline = timeout ? now_ns() + timeout : 0;
     for (;;) {
         c->work = 0;
         run_pollers();
-        if (cond && cond(arg)) return 1;
-        if (deadline && now_ns() >= deadline) return 0;
+        if (cond && cond(arg)) return wait_done(outer, 1);
+        if (deadline && now_ns() >= deadline) return wait_done(outer, 0);
         uint64_t wake = deadline;
         if (poll_deadline && (!wake || poll_deadline < wake)) wake = poll_deadline;
         block_until(wake);

@@ -184,6 +184,9 @@ static void balloon_poll(void)
     unsigned long cur = balloon_current();
     if (target && cur > target) deflate(cur - target);
     else if (target && cur < target) inflate(target - cur);
+    /* A stall just now: ask for the retry. No event may come before it (a blocked vCPU
+     * gets no periodic tick), and without this the first retry waited for one. */
+    if (stuck) poll_wake_at(retry_at);
 }
 
 void balloon_init(void)
