@@ -292,7 +292,13 @@ function compileChunk(body: string): ChunkFn {
   // SAFETY: the source is built only from decoded instruction fields (numbers); no guest
   // bytes or strings reach it, so `new Function` evaluates only code we generated.
   // guest registers are locals r0..r7 inside the chunk (see rd8/FLUSH)
-  const src = CHUNK_HEAD + body.replace(/\bregs\[(\d)\]/g, 'r$1') + CHUNK_TAIL;
+  const code = body.replace(/\bregs\[(\d)\]/g, 'r$1');
+  // write back only the registers the chunk assigns: the others still equal Cpu.regs (they
+  // were loaded at entry or reloaded after a helper that may have changed them)
+  const written = new Set<string>();
+  for (const m of code.matchAll(/\br([0-7]) *(?:[-+|&^]|<<|>>>?)?=(?!=) *(?!RG\[)/g)) written.add(m[1]!);
+  const flush = [...written].sort().map((i) => `RG[${i}] = r${i}; `).join('');
+  const src = (CHUNK_HEAD + code + CHUNK_TAIL).split(FLUSH_REGS).join(flush);
   const factory = new Function('helpers', 'parity', src) as (h: JitHelpers, p: Uint8Array) => ChunkFn;
   return factory(HELPERS, PARITY);
 }
