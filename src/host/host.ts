@@ -9,6 +9,11 @@
  * so timers, stdin and signals are served. With a virtual clock an idle machine jumps to
  * its next timer; with the host clock it sleeps until then.
  *
+ * dom0's CPU time: dom0's vCPU is blocked except while the host works for it — its
+ * upcalls (runNativeUpcalls brackets them), the event-loop turns between slices
+ * (serveDom0), API requests (the daemon wraps them in dom0Work). Sleeping while the
+ * machine idles is not dom0's work.
+ *
  * Invariants: dom0 is domain 0, privileged, native, created before any other domain; the
  * hypervisor never calls into dom0 except through the upcall handler run here.
  */
@@ -114,6 +119,42 @@ export class Host {
     this.toolstack = new Toolstack(this.xc, this.events, this.consoles, { now: () => this.xen.time.now() });
   }
 
+  /**
+   * The host works for dom0 (dom0 is this process) from now until dom0Idle(): dom0's vCPU
+   * runs meanwhile, so its CPU time is the host time spent (host clock) or its hypercalls'
+   * fixed cost (virtual clock). Nestable; every dom0Busy needs its dom0Idle.
+   */
+  dom0Busy(): void {
+    this.xen.nativeBegin(this.dom0);
+  }
+
+  dom0Idle(): void {
+    this.xen.nativeEnd(this.dom0);
+  }
+
+  /** Run `fn` (its synchronous part) as dom0's work. */
+  dom0Work<T>(fn: () => T): T {
+    this.dom0Busy();
+    try {
+      return fn();
+    } finally {
+      this.dom0Idle();
+    }
+  }
+
+  /**
+   * Yield to the Node event loop between slices: what runs there (backend I/O completions,
+   * API requests, consoles) is this process's, i.e. dom0's, work.
+   */
+  async serveDom0(): Promise<void> {
+    this.dom0Busy();
+    try {
+      await yieldToEventLoop();
+    } finally {
+      this.dom0Idle();
+    }
+  }
+
   /** Run one slice of system time and deliver dom0's events. Returns the time reached. */
   step(sliceNs = 10_000_000): number {
     const t = this.xen.runFor(sliceNs);
@@ -154,7 +195,7 @@ export class Host {
         const wait = (this.xen.timers.nextDeadline() - this.xen.time.now()) / 1e6;
         await sleep(Math.max(0, Math.min(wait, 50)));
       } else {
-        await yieldToEventLoop();
+        await this.serveDom0();
       }
     }
   }

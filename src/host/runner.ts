@@ -10,6 +10,9 @@
  * While backends have host I/O in flight (`ioBusy`) virtual time does not advance: the
  * loop waits for the I/O instead of jumping to the next timer (docs/split-drivers.md).
  *
+ * The event-loop turns between slices are dom0's work (Host.serveDom0: its CPU time); the
+ * waits are not.
+ *
  * Invariants: one loop per runner; `stop()` resolves after the current slice ended; a
  * slice that throws (a hypervisor bug) stops the loop and reports through `onError`.
  */
@@ -91,12 +94,12 @@ export class HostRunner {
             this._opts.onIdle?.();
             if (!this._stopRequested) await this._sleep(Infinity);
           }
-          else await yieldToEventLoop();
+          else await host.serveDom0();
         } else if (!host.xen.hasRunnable()) {
           const waitMs = (host.xen.timers.nextDeadline() - host.xen.time.now()) / 1e6;
           await this._sleep(Math.max(0, Math.min(waitMs, MAX_SLEEP_MS)));
         } else {
-          await yieldToEventLoop();
+          await host.serveDom0();
         }
       }
     } catch (e) {
@@ -118,8 +121,4 @@ export class HostRunner {
       };
     });
   }
-}
-
-function yieldToEventLoop(): Promise<void> {
-  return new Promise((r) => setImmediate(r));
 }

@@ -50,6 +50,13 @@ import { destroyWatchdogs } from './common/sched/sched_op.ts';
 import { assert } from './util/assert.ts';
 import { RangeSet } from './util/rangeset.ts';
 
+/**
+ * Virtual-clock CPU time of one native-domain hypercall (with the dom0 work around it: a
+ * backend request, a xenstore reply, a domctl): about what a Linux dom0 spends per such
+ * unit, and fixed so virtual-clock runs stay deterministic.
+ */
+export const NATIVE_HYPERCALL_NS = 2_000;
+
 export interface XenOptions {
   readonly memory: MachineMemory;
   readonly clock: Clock;
@@ -353,6 +360,31 @@ export class Xen {
       return;
     }
     this.sched.unblock(v);
+  }
+
+  // ---- native domains' CPU time (docs/scheduling.md "dom0's CPU time") ---------------------
+
+  /**
+   * The host starts work on behalf of native domain `d` (its upcalls, its API requests):
+   * its vCPU runs until the matching nativeEnd. Brackets nest; allocation-free.
+   */
+  nativeBegin(d: Domain): void {
+    const v = d.vcpus[0];
+    if (v && d.kind === 'native') this.sched.nativeBegin(v);
+  }
+
+  nativeEnd(d: Domain): void {
+    const v = d.vcpus[0];
+    if (v && d.kind === 'native') this.sched.nativeEnd(v);
+  }
+
+  /**
+   * A native vCPU made a hypercall: with the virtual clock (frozen while the host works)
+   * that unit of work costs NATIVE_HYPERCALL_NS of its CPU time; with the host clock its
+   * brackets measure host time and hypercalls cost nothing extra.
+   */
+  nativeHypercall(v: Vcpu): void {
+    if (this.sysClock.virtual) this.sched.nativeCharge(v, NATIVE_HYPERCALL_NS);
   }
 
   private _controlDomain(): Domain | undefined {

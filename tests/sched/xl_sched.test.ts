@@ -4,9 +4,9 @@
  * xl commands that show and steer it: list (Time(s)), vcpu-list (CPU, State, Time(s),
  * Affinity), vcpu-pin, sched-credit (-d -w -c, -s -t), top.
  *
- * Rates are measured against Domain-0's Time(s) (dom0 is always running on its own CPU,
- * so its time is the host's uptime) taken from the same `xl list`: they do not depend on
- * how fast the test process itself gets scheduled.
+ * Rates are measured against the hypervisor's system time (Domain-0's uptime in
+ * `xl list --json`) taken from the same list as the CPU times: they do not depend on how
+ * fast the test process itself gets scheduled.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, MINIOS, TestHost } from '../cli/xl_host.ts';
@@ -47,13 +47,21 @@ function vcpuList(dom: string): VcpuRow[] {
   });
 }
 
-/** The spinner's CPU time per second of host uptime over `ms` of wall time. */
+/** System time (Domain-0's uptime, s) and the spinner's CPU time (s), from one `xl list --json`. */
+function sample(): { up: number; spinner: number } {
+  const r = h.xl('list', '--json');
+  expect(r.status, r.stderr).toBe(0);
+  const rows = JSON.parse(r.stdout) as Array<{ name: string; uptimeS: number; cpuTimeNs: number }>;
+  const up = rows.find((x) => x.name === 'Domain-0')!.uptimeS; // SAFETY: dom0 is always listed
+  return { up, spinner: rows.find((x) => x.name === 'spinner')!.cpuTimeNs / 1e9 }; // SAFETY: created before
+}
+
+/** The spinner's CPU time per second of system time over `ms` of wall time. */
 async function rate(ms: number): Promise<number> {
-  const a = list();
+  const a = sample();
   await new Promise((r) => setTimeout(r, ms));
-  const b = list();
-  const up = b.get('Domain-0')!.time - a.get('Domain-0')!.time; // SAFETY: dom0 is always listed
-  return (b.get('spinner')!.time - a.get('spinner')!.time) / up; // SAFETY: created before
+  const b = sample();
+  return (b.spinner - a.spinner) / (b.up - a.up);
 }
 
 describe('xl shows and steers the scheduler', () => {

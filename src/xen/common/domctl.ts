@@ -27,7 +27,7 @@ import {
 } from '../../abi/control_wire.ts';
 import { DOMID_FIRST_RESERVED } from '../../abi/xen.ts';
 import type { Xen } from '../xen.ts';
-import type { Vcpu } from './vcpu.ts';
+import { RUNSTATE_blocked, type Vcpu } from './vcpu.ts';
 import { setDomainLimits } from './grant_table_limits.ts';
 import type { Domain } from './domain.ts';
 import { guestOf } from './kernel.ts';
@@ -63,7 +63,8 @@ export function fillDomainInfo(xen: Xen, d: Domain, v: DataView, off: number): v
     cpuTime += w.runstateSnapshot(now).time[0]!;
     maxId = w.id;
     if (w.isUp) {
-      if (!w.isBlocked) flags &= ~XEN_DOMINF_blocked;
+      // A native vCPU (dom0) idles in RUNSTATE_blocked without VPF_blocked (sched/core.ts).
+      if (!w.isBlocked && w.runstate !== RUNSTATE_blocked) flags &= ~XEN_DOMINF_blocked;
       if (w.running) flags |= XEN_DOMINF_running;
       online++;
     }
@@ -192,7 +193,7 @@ export function doDomctl(xen: Xen, cur: Vcpu, arg: number): number {
       const v = d.vcpu(vcpu);
       if (v === null) return -ESRCH;
       op.setUint8(U + G.online!, v.isUp ? 1 : 0);
-      op.setUint8(U + G.blocked!, v.isBlocked ? 1 : 0);
+      op.setUint8(U + G.blocked!, v.isBlocked || v.runstate === RUNSTATE_blocked ? 1 : 0);
       op.setUint8(U + G.running!, v.running ? 1 : 0);
       setU64(op, U + G.cpu_time!, v.runstateSnapshot(xen.time.now()).time[0]!);
       op.setUint32(U + G.cpu!, v.processor, true);

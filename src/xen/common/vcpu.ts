@@ -33,8 +33,12 @@ export class Vcpu {
   softAffinity = -1;
   /** The scheduling policy's per-vCPU state (set by Scheduler.insert). */
   schedData: unknown = null;
-  /** Set while the scheduler has it on a pCPU. */
+  /** Set while the scheduler has it on a pCPU (a native vCPU: while the host works for it). */
   running = false;
+  /** Native vCPUs: nesting depth of the host's work brackets (sched/core.ts nativeBegin). */
+  nativeDepth = 0;
+  /** Native vCPUs: virtual cost charged in the current bracket, in ns (nativeCharge). */
+  nativeCostNs = 0;
 
   runstate: number = RUNSTATE_offline;
   runstateEntry = 0;

@@ -303,6 +303,7 @@ export class NativePort {
   hypercall(nr: number, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0): number {
     const v = this.domain.vcpu(0);
     if (v === null || this.domain.dying) return -ESRCH;
+    this._xen.nativeHypercall(v);
     return dispatch(this._xen, v, nr, a1, a2, a3, a4, a5);
   }
 
@@ -352,7 +353,13 @@ export function runNativeUpcalls(xen: Xen): number {
     pending.delete(v);
     const h = v.domain.native?.onEvent;
     if (h && !v.domain.dying) {
-      h();
+      // The upcall is the native vCPU's own work: it runs for its span (sched/core.ts).
+      xen.sched.nativeBegin(v);
+      try {
+        h();
+      } finally {
+        xen.sched.nativeEnd(v);
+      }
       n++;
     }
   }

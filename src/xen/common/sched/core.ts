@@ -16,6 +16,13 @@
  *  - Runstate times of a vCPU only move forward (Vcpu.setRunstate clamps), so a vCPU woken
  *    by another pCPU whose clock is ahead starts running no earlier than it was woken.
  *
+ * Native vCPUs (dom0's, whose code is the host process itself) are never queued: they sit
+ * blocked, as a real dom0 waiting in its idle loop, and run only while the host brackets work
+ * on their behalf (nativeBegin / nativeEnd; `running` is set inside the bracket). Their
+ * running time is the bracket's span on the clock; with the virtual clock, whose time does
+ * not move while the host works, each unit of work (a hypercall, nativeCharge) adds a fixed
+ * cost instead, run forward from the vCPU's last transition (dom0 on its own pCPU).
+ *
  * Tickles (SCHEDULE_SOFTIRQ): on the executing pCPU they take effect at once (`preempt[p]`,
  * polled by the vCPU runner, and a CPU exit request); on another pCPU they take effect when
  * its local time reaches the tickle time (`Pcpu.resched`), so a wake-up crosses pCPUs at
@@ -24,7 +31,7 @@
 import type { SchedCoreOps, SchedDecision, Scheduler } from './scheduler.ts';
 import { Pcpu, type PcpuClock } from './pcpu.ts';
 import { MAX_PCPUS } from './affinity.ts';
-import { RUNSTATE_runnable, RUNSTATE_running, VPF_blocked, type Vcpu } from '../vcpu.ts';
+import { RUNSTATE_blocked, RUNSTATE_runnable, RUNSTATE_running, VPF_blocked, type Vcpu } from '../vcpu.ts';
 import type { Domain } from '../domain.ts';
 import { EINVAL } from '../../../abi/errno.ts';
 import { assert } from '../../util/assert.ts';
@@ -129,8 +136,9 @@ export class SchedCore implements SchedCoreOps {
   update(v: Vcpu): void {
     const now = this.clock.now();
     if (v.domain.kind === 'native') {
-      // The host runs native vCPUs' code itself: never queued, "running" while runnable.
-      v.setRunstate(v.runnable() ? RUNSTATE_running : v.idleState(), now);
+      // The host runs native vCPUs' code itself: never queued, running only inside a bracket.
+      if (!v.runnable()) v.setRunstate(v.idleState(), now);
+      else v.setRunstate(v.nativeDepth > 0 ? RUNSTATE_running : RUNSTATE_blocked, now);
       return;
     }
     if (v.schedData === null) {
@@ -165,9 +173,45 @@ export class SchedCore implements SchedCoreOps {
     this.update(v);
   }
 
+  // ---- native vCPUs (the host runs their code) ----------------------------------------------
+
+  /** The host starts work on behalf of native vCPU `v` (nestable: the outermost bracket counts). */
+  nativeBegin(v: Vcpu): void {
+    if (v.nativeDepth++ > 0) return;
+    v.running = true;
+    this.update(v);
+  }
+
+  /**
+   * The host's work for `v` ended: it blocks again. Costs charged inside the bracket
+   * (nativeCharge) extend its running time past the clock's now, as work queued on its own
+   * pCPU; a later bracket starts no earlier than that (Vcpu.setRunstate clamps).
+   */
+  nativeEnd(v: Vcpu): void {
+    if (v.nativeDepth === 0 || --v.nativeDepth > 0) return;
+    v.running = false;
+    const now = this.clock.now();
+    // Charged cost only extends a running span (a paused or dying dom0 ran nothing).
+    const end = v.runstate === RUNSTATE_running ? Math.max(now, v.runstateEntry) + v.nativeCostNs : now;
+    v.nativeCostNs = 0;
+    v.setRunstate(v.runnable() ? RUNSTATE_blocked : v.idleState(), end);
+  }
+
+  /** One unit of a native vCPU's work costs `ns` of its CPU time (inside a bracket, or one of its own). */
+  nativeCharge(v: Vcpu, ns: number): void {
+    if (v.nativeDepth > 0) {
+      v.nativeCostNs += ns;
+      return;
+    }
+    this.nativeBegin(v);
+    v.nativeCostNs += ns;
+    this.nativeEnd(v);
+  }
+
   /** vcpu_yield: the policy notes it, the pCPU reschedules. */
   yield(v: Vcpu): void {
-    if (!v.running) return;
+    // A native vCPU is "running" in the host, not on a pCPU: nothing to reschedule.
+    if (!v.running || v.schedData === null) return;
     this.policy.yield(v);
     this.tickle(v.processor);
   }
