@@ -81,6 +81,9 @@ export class HostDaemon {
     const methods = new Map<string, ApiMethod>([
       ...hostMethods(ctx, this), ...domainMethods(ctx), ...streamMethods(ctx), ...deviceMethods(ctx), ...saveRestoreMethods(ctx), ...netTraceMethods(ctx),
     ]);
+    // A request is dom0's work (the toolstack runs in dom0): its synchronous part is charged.
+    const host = this.host;
+    for (const [name, m] of methods) methods.set(name, { ...m, handler: (p, api) => host.dom0Work(() => m.handler(p, api)) });
     this._server = new ApiServer(methods, { onActivity: () => this.runner.wake(), log: this._log });
   }
 
