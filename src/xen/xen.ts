@@ -411,7 +411,10 @@ export class Xen {
 
   private _contextSwitch(prev: Vcpu | null, next: Vcpu | null, now: number): void {
     this.trace.record(TRC_SCHED_SWITCH, prev ? prev.domain.domid * 65536 + prev.id : -1, next ? next.domain.domid * 65536 + next.id : -1);
-    if (prev !== null) this.pv.switchOut(prev, now);
+    if (prev !== null) {
+      this.vcpuTimers.switchedOut(prev);
+      this.pv.switchOut(prev, now);
+    }
     if (next !== null) {
       updateVcpuSystemTime(this, next);
       this.vcpuTimers.periodicWork(next);

@@ -62,6 +62,15 @@ export class VcpuTimers {
     this._xen.timers.set(v.periodic, next);
   }
 
+  /**
+   * The vCPU leaves its pCPU: its periodic timer stops, as Xen's schedule() stops
+   * prev->periodic_timer. A blocked vCPU therefore gets no ticks; periodicWork sends the
+   * one it missed (if a period has passed) when it is scheduled in again.
+   */
+  switchedOut(v: Vcpu): void {
+    if (v.periodic !== null) this._xen.timers.stop(v.periodic);
+  }
+
   /** Start polling `ports` (blocked until one is pending or the timeout). */
   startPoll(v: Vcpu, ports: Int32Array, timeout: number): void {
     v.pollPorts = ports;
