@@ -1,5 +1,6 @@
 # minios: tsxen's own 32-bit PAE PV kernel (docs/minios.md). One image, build/minios.elf,
-# linked with the guest-side Xen library (lib/xen) and the compiler runtime (lib/rt).
+# linked with the printf core (lib/fmt), the guest-side Xen library (lib/xen) and the
+# compiler runtime (lib/rt).
 # head.S comes first so its ELF notes and _start lead the image.
 MINIOS_SRCS := minios/arch/x86_32/head.S minios/arch/x86_32/entry.S minios/arch/x86_32/traps.c \
                minios/arch/x86_32/mm.c \
@@ -12,7 +13,7 @@ MINIOS_SRCS := minios/arch/x86_32/head.S minios/arch/x86_32/entry.S minios/arch/
                minios/net/net_core.c minios/net/arp.c minios/net/ipv4.c minios/net/udp.c \
                minios/shell/shell.c minios/shell/cmd_sys.c minios/shell/cmd_mem.c \
                minios/shell/cmd_disk.c minios/shell/cmd_net.c
-$(eval $(call kernel,minios,$(MINIOS_SRCS),minios/minios.ld,$(BUILD)/libxen.a $(BUILD)/librt.a))
+$(eval $(call kernel,minios,$(MINIOS_SRCS),minios/minios.ld,$(BUILD)/libfmt.a $(BUILD)/libxen.a $(BUILD)/librt.a))
 
 .PHONY: minios
 minios: $(BUILD)/minios.elf

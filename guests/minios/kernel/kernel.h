@@ -18,6 +18,7 @@
 #include <xen/xen.h>
 #include <xen/errno.h>
 #include "lib/xen/hypercall.h"
+#include "lib/fmt/fmt.h"
 #include "minios/arch/x86_32/x86.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -35,9 +36,8 @@
 extern start_info_t *start_info;
 extern volatile shared_info_t *shared_info;
 
-/* printk.c: formatted output to the PV console (and Xen's console when mirroring). */
-int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap);
-int snprintf(char *buf, size_t size, const char *fmt, ...) PRINTF(3, 4);
+/* printk.c: formatted output to the PV console (and Xen's console when mirroring);
+ * vsnprintf/snprintf come from lib/fmt/fmt.h. */
 void printk(const char *fmt, ...) PRINTF(1, 2);
 /* Last-resort output that takes no locks: the console ring and Xen's console_io. */
 void emergency_printk(const char *fmt, ...) PRINTF(1, 2);

@@ -6,7 +6,7 @@
 $(eval $(call library,devchan,tests/devchan/lib/devchan.c))
 
 DEVCHAN_TESTS := $(sort $(basename $(notdir $(wildcard tests/devchan/*.c))))
-DEVCHAN_LIBS := $(BUILD)/libdevchan.a $(BUILD)/libpvtest.a $(BUILD)/libxen.a $(BUILD)/librt.a
+DEVCHAN_LIBS := $(BUILD)/libdevchan.a $(BUILD)/libpvtest.a $(BUILD)/libfmt.a $(BUILD)/libxen.a $(BUILD)/librt.a
 $(foreach t,$(DEVCHAN_TESTS),$(eval $(call kernel,devchan-$(t),tests/pv/lib/head.S tests/devchan/$(t).c,tests/pv/lib/pvtest.ld,$(DEVCHAN_LIBS))))
 
 .PHONY: devchan-tests
