@@ -9,43 +9,11 @@
  * Entry state (Xen's PV start of day): ring 1, flat CS/DS, ESI = start_info, events
  * masked. We switch to CPU 0's aligned stack (see smp.h) before calling C.
  */
-#include <xen/elfnote.h>
+#include "lib/xen/elfnote_asm.h"
 
 #define STACK_SIZE (32 * 1024)
 
-    .macro elfnote_begin type
-    .pushsection .note.Xen, "a", @note
-    .balign 4
-    .long 4, 2f - 1f, \type
-    .asciz "Xen"
-    .balign 4
-1:
-    .endm
-    .macro elfnote_end
-2:  .balign 4
-    .popsection
-    .endm
-    .macro elfnote_str type, text
-    elfnote_begin \type
-    .asciz "\text"
-    elfnote_end
-    .endm
-    .macro elfnote_long type, value
-    elfnote_begin \type
-    .long \value
-    elfnote_end
-    .endm
-
-    elfnote_str XEN_ELFNOTE_GUEST_OS, "tsxen-minios"
-    elfnote_str XEN_ELFNOTE_GUEST_VERSION, "1"
-    elfnote_str XEN_ELFNOTE_XEN_VERSION, "xen-3.0"
-    elfnote_str XEN_ELFNOTE_LOADER, "generic"
-    elfnote_long XEN_ELFNOTE_VIRT_BASE, 0
-    elfnote_long XEN_ELFNOTE_PADDR_OFFSET, 0
-    elfnote_long XEN_ELFNOTE_ENTRY, _start
-    elfnote_long XEN_ELFNOTE_HYPERCALL_PAGE, hypercall_page
-    elfnote_str XEN_ELFNOTE_FEATURES, "pae_pgdir_above_4gb"
-    elfnote_str XEN_ELFNOTE_PAE_MODE, "yes"
+    pv_pae_kernel_notes "tsxen-minios"
     elfnote_long XEN_ELFNOTE_SUSPEND_CANCEL, 1
 
     .section .text.head, "ax", @progbits

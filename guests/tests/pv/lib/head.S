@@ -10,46 +10,15 @@
  * the builder's boot stack page, events masked. We keep the builder's ESP (it marks the
  * end of the bootstrap objects) and switch to our own stack before calling C.
  */
-#include <xen/elfnote.h>
+#include "lib/xen/elfnote_asm.h"
 
-    .macro elfnote_begin type
-    .pushsection .note.Xen, "a", @note
-    .balign 4
-    .long 4, 2f - 1f, \type
-    .asciz "Xen"
-    .balign 4
-1:
-    .endm
-    .macro elfnote_end
-2:  .balign 4
-    .popsection
-    .endm
-    .macro elfnote_str type, text
-    elfnote_begin \type
-    .asciz "\text"
-    elfnote_end
-    .endm
-    .macro elfnote_long type, value
-    elfnote_begin \type
-    .long \value
-    elfnote_end
-    .endm
-
-    elfnote_str XEN_ELFNOTE_GUEST_OS, "tsxen-pvtest"
-    elfnote_str XEN_ELFNOTE_GUEST_VERSION, "1"
-    elfnote_str XEN_ELFNOTE_XEN_VERSION, "xen-3.0"
-    elfnote_str XEN_ELFNOTE_LOADER, "generic"
-    elfnote_long XEN_ELFNOTE_VIRT_BASE, 0
-    elfnote_long XEN_ELFNOTE_PADDR_OFFSET, 0
-    elfnote_long XEN_ELFNOTE_ENTRY, _start
-    elfnote_long XEN_ELFNOTE_HYPERCALL_PAGE, hypercall_page
-    elfnote_str XEN_ELFNOTE_FEATURES, "pae_pgdir_above_4gb"
-    elfnote_str XEN_ELFNOTE_PAE_MODE, "yes"
+    pv_pae_kernel_notes "tsxen-pvtest"
 
     .section .text.head, "ax", @progbits
     .globl _start
     .type _start, @function
 _start:
+    /* Kept apart from minios's _start: tests need the raw entry registers, minios its stacks. */
     /* Record the entry state for the tests before anything changes it. */
     movl %eax, pvt_entry_regs + 0
     movl %ebx, pvt_entry_regs + 4
