@@ -9,11 +9,11 @@
  * being lost between unmask and return.
  */
 #include <xen/xen.h>
-
-#define HAS_EC(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17)
+#include "lib/xen/trap_stubs_asm.h"
 
     .text
     .balign 16
+    /* General registers only (the PV tests also save DS-GS): minios never leaves flat segments. */
 trap_common:
     pushal
     movl %esp, %eax
@@ -24,41 +24,13 @@ trap_common:
     addl $8, %esp
     jmp hypercall_page + __HYPERVISOR_iret * 32
 
-    .macro stub v
-    .balign 8
-    .globl trap_stub_\v
-trap_stub_\v:
-    .if HAS_EC(\v)
-    .else
-    pushl $0
-    .endif
-    pushl $\v
-    jmp trap_common
-    .endm
-
     .altmacro
-    .macro stubs from, to
-    stub %(\from)
-    .if \to - \from
-    stubs %(\from + 1), \to
-    .endif
-    .endm
-    stubs 0, 19
-
-    .macro stubaddr v
-    .long trap_stub_\v
-    .endm
-    .macro stubaddrs from, to
-    stubaddr %(\from)
-    .if \to - \from
-    stubaddrs %(\from + 1), \to
-    .endif
-    .endm
+    trap_stub_range trap_stub_, trap_common, 8, 0, 19
     .section .rodata
     .balign 4
     .globl trap_stubs
 trap_stubs:
-    stubaddrs 0, 19
+    trap_stub_addr_range trap_stub_, 0, 19
     .noaltmacro
 
     .text

@@ -12,12 +12,11 @@
  * selectors Xen could not load are never reloaded here.
  */
 #include <xen/xen.h>
-
-/* Vectors for which the CPU pushes an error code. */
-#define HAS_EC(v) ((v) == 8 || ((v) >= 10 && (v) <= 14) || (v) == 17 || (v) == 21)
+#include "lib/xen/trap_stubs_asm.h"
 
     .text
     .balign 16
+    /* Unlike minios's trap_common this saves DS-GS too: tests load and inspect selectors. */
     .globl pvt_trap_common
 pvt_trap_common:
     pushl %gs
@@ -43,48 +42,20 @@ pvt_trap_return:
     addl $8, %esp               /* vector, error code */
     jmp hypercall_page + __HYPERVISOR_iret * 32
 
-    .macro stub v
-    .balign 16
-pvt_stub_\v:
-    .if HAS_EC(\v)
-    .else
-    pushl $0
-    .endif
-    pushl $\v
-    jmp pvt_trap_common
-    .endm
-
     .altmacro
-    .macro stubs from, to
-    stub %(\from)
-    .if \to - \from
-    stubs %(\from + 1), \to
-    .endif
-    .endm
-
-    stubs 0, 63
-    stubs 64, 127
-    stubs 128, 191
-    stubs 192, 255
-
-    .macro stubaddr v
-    .long pvt_stub_\v
-    .endm
-    .macro stubaddrs from, to
-    stubaddr %(\from)
-    .if \to - \from
-    stubaddrs %(\from + 1), \to
-    .endif
-    .endm
+    trap_stub_range pvt_stub_, pvt_trap_common, 16, 0, 63
+    trap_stub_range pvt_stub_, pvt_trap_common, 16, 64, 127
+    trap_stub_range pvt_stub_, pvt_trap_common, 16, 128, 191
+    trap_stub_range pvt_stub_, pvt_trap_common, 16, 192, 255
 
     .section .rodata
     .balign 4
     .globl pvt_trap_stubs
 pvt_trap_stubs:
-    stubaddrs 0, 63
-    stubaddrs 64, 127
-    stubaddrs 128, 191
-    stubaddrs 192, 255
+    trap_stub_addr_range pvt_stub_, 0, 63
+    trap_stub_addr_range pvt_stub_, 64, 127
+    trap_stub_addr_range pvt_stub_, 128, 191
+    trap_stub_addr_range pvt_stub_, 192, 255
     .noaltmacro
 
     .text
