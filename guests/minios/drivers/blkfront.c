@@ -463,16 +463,6 @@ static void probe(uint32_t devid)
     }
 }
 
-static int listed(const char *list, int n, uint32_t devid)
-{
-    const char *name = list;
-    for (int i = 0; i < n; i++, name += strlen(name) + 1) {
-        uint32_t v;
-        if (!parse_u32(name, &v) && v == devid) return 1;
-    }
-    return 0;
-}
-
 /*
  * The bus poller: the toolstack's side of the device's life. A backend going Closing (or
  * away) closes the device; a device directory that appears (at boot, or hot plugged: a
@@ -488,13 +478,9 @@ static void blk_bus_poll(void)
         struct blkdev *d = &devs[i];
         if (d->state != DEV_CONNECTED || d->be_watch.fired == d->be_seen) continue;
         d->be_seen = d->be_watch.fired;
-        int st = xb_read_state(d->be_state_path);
-        if (st >= XenbusStateClosing || xb_state_gone(st)) {
-            char why[40];
-            if (xb_state_gone(st)) snprintf(why, sizeof(why), "backend gone");
-            else snprintf(why, sizeof(why), "backend state %d", st);
-            blk_close(d, why, xb_state_gone(st));
-        }
+        char why[40];
+        int gone;
+        if (xb_backend_leaving(d->be_state_path, why, sizeof(why), &gone)) blk_close(d, why, gone);
     }
     if (list_watch.fired == list_seen) {
         bus_running = 0;
@@ -506,7 +492,7 @@ static void blk_bus_poll(void)
     if (n < 0) n = 0;
     for (unsigned i = 0; i < nr_devs; i++) {
         struct blkdev *d = &devs[i];
-        if (listed(list, n, d->devid)) continue;
+        if (xb_ls_has_id(list, n, d->devid)) continue;
         if (d->state == DEV_CONNECTED) blk_close(d, "directory removed", 1);
         if (d->state == DEV_CLOSED || d->state == DEV_FAILED) {
             d->state = DEV_GONE;
@@ -520,9 +506,7 @@ static void blk_bus_poll(void)
         struct blkdev *d = find_slot(devid);
         if (d && d->state == DEV_CLOSED) {
             /* Replugged between two looks: a fresh directory starts at Initialising. */
-            char path[64];
-            snprintf(path, sizeof(path), "device/vbd/%u/%s", devid, XS_KEY_STATE);
-            if (xb_read_state(path) != XenbusStateInitialising) continue;
+            if (!xb_device_fresh("device/vbd", devid)) continue;
             d->state = DEV_GONE;
             d = 0;
         }

@@ -609,16 +609,6 @@ static const struct lifecycle_ops net_lifecycle = {
     .name = "netfront", .suspend = net_suspend, .resume = net_resume, .shutdown = net_shutdown,
 };
 
-static int listed(const char *list, int n, uint32_t devid)
-{
-    const char *name = list;
-    for (int i = 0; i < n; i++, name += strlen(name) + 1) {
-        uint32_t v;
-        if (!parse_u32(name, &v) && v == devid) return 1;
-    }
-    return 0;
-}
-
 /*
  * The bus poller (see blkfront's): a backend going Closing or away closes the vif; with
  * no vif connected, the first listed one connects (at boot, or hot plugged; a closed
@@ -630,12 +620,10 @@ static void net_bus_poll(void)
     bus_running = 1;
     if (nf.state == DEV_CONNECTED && nf.be_watch.fired != nf.be_seen) {
         nf.be_seen = nf.be_watch.fired;
-        int st = xb_read_state(nf.be_state_path);
-        if (st >= XenbusStateClosing || xb_state_gone(st)) {
-            char why[40];
-            if (xb_state_gone(st)) snprintf(why, sizeof(why), "backend gone");
-            else snprintf(why, sizeof(why), "backend state %d", st);
-            net_close(why, xb_state_gone(st));
+        char why[40];
+        int gone;
+        if (xb_backend_leaving(nf.be_state_path, why, sizeof(why), &gone)) {
+            net_close(why, gone);
             if (netfront_link_handler) netfront_link_handler(0);
         }
     }
@@ -644,7 +632,7 @@ static void net_bus_poll(void)
         char list[64];
         int n = xb_ls(XBT_NIL, "device/vif", list, sizeof(list));
         if (n < 0) n = 0;
-        if (nf.state != DEV_FREE && nf.state != DEV_GONE && !listed(list, n, nf.devid)) {
+        if (nf.state != DEV_FREE && nf.state != DEV_GONE && !xb_ls_has_id(list, n, nf.devid)) {
             if (nf.state == DEV_CONNECTED) {
                 net_close("directory removed", 1);
                 if (netfront_link_handler) netfront_link_handler(0);
@@ -661,9 +649,7 @@ static void net_bus_poll(void)
             if (parse_u32(name, &devid)) continue;
             if ((nf.state == DEV_CLOSED || nf.state == DEV_FAILED) && devid == nf.devid) {
                 /* Replugged between two looks: a fresh directory starts at Initialising. */
-                char path[48];
-                snprintf(path, sizeof(path), "device/vif/%u/%s", devid, XS_KEY_STATE);
-                if (xb_read_state(path) != XenbusStateInitialising) continue;
+                if (!xb_device_fresh("device/vif", devid)) continue;
             }
             nf.devid = devid;
             snprintf(nf.nodename, sizeof(nf.nodename), "device/vif/%u", devid);

@@ -4,6 +4,7 @@
 #include "minios/kernel/sched.h"
 #include "minios/mm/mm.h"
 #include <xen/io/xs_wire.h>
+#include <xen/io/xs_paths.h>
 
 #define NR_SLOTS 8
 #define REPLY_TIMEOUT (60 * NSEC_PER_SEC)
@@ -364,6 +365,33 @@ int xb_read_state(const char *path)
     if (rc == -XEN_ENOENT) return XenbusStateUnknown;
     if (rc < 0) return rc;
     return (int)v;
+}
+
+int xb_ls_has_id(const char *list, int n, uint32_t id)
+{
+    const char *name = list;
+    for (int i = 0; i < n; i++, name += strlen(name) + 1) {
+        uint32_t v;
+        if (!parse_u32(name, &v) && v == id) return 1;
+    }
+    return 0;
+}
+
+int xb_backend_leaving(const char *state_path, char *why, unsigned size, int *gone)
+{
+    int st = xb_read_state(state_path);
+    *gone = xb_state_gone(st);
+    if (st < XenbusStateClosing && !*gone) return 0;
+    if (*gone) snprintf(why, size, "backend gone");
+    else snprintf(why, size, "backend state %d", st);
+    return 1;
+}
+
+int xb_device_fresh(const char *dir, uint32_t id)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "%s/%u/%s", dir, id, XS_KEY_STATE);
+    return xb_read_state(path) == XenbusStateInitialising;
 }
 
 struct fired_arg { struct xb_watch *w; uint32_t seen; };

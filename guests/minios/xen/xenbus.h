@@ -62,6 +62,16 @@ int xb_switch_state_if_present(const char *path, int state);
 /* A state read that means the node is gone (removed, or its directory with it). */
 static inline int xb_state_gone(int st) { return st == XenbusStateUnknown || st == -XEN_EACCES; }
 
+/* Device-directory helpers shared by the front ends (blkfront, netfront). */
+/* Whether the n NUL-separated names of an xb_ls result include the number id. */
+int xb_ls_has_id(const char *list, int n, uint32_t id);
+/* Reads a backend's state node: when it is Closing or later, or gone, writes why the
+ * front end closes ("backend gone" / "backend state N") and *gone, and returns 1; else 0. */
+int xb_backend_leaving(const char *state_path, char *why, unsigned size, int *gone);
+/* Whether dir/<id> is a fresh device directory (state Initialising): a device replugged
+ * between two looks of the bus poller, so its closed slot may connect again. */
+int xb_device_fresh(const char *dir, uint32_t id);
+
 extern uint32_t xb_requests, xb_watch_events;
 
 #endif
