@@ -56,8 +56,13 @@ abstract class GrantBatch {
   /** The array lives in our frame itself (a one-page batch): no copy in or out. */
   private readonly _direct: boolean;
 
+  /**
+   * `statusOff`: the element's int16 GNTST_* field. `mappingDelta`: what a successful
+   * element adds to the host mappings (map +1, unmap -1, copy and transfer 0).
+   */
   constructor(protected readonly xc: Xc, private readonly _pool: FramePool, private readonly _cmd: number,
-    protected readonly size: number, capacity: number) {
+    protected readonly size: number, capacity: number, private readonly _acct: GrantAccounting,
+    private readonly _statusOff: number, private readonly _mappingDelta: number) {
     this.capacity = capacity;
     const pages = Math.ceil((capacity * size) / PAGE);
     this._base = _pool.ram(pages);
@@ -76,10 +81,27 @@ abstract class GrantBatch {
     this.n = 0;
   }
 
-  /** One grant_table_op for the elements added; returns the hypercall's result (0 or -errno). */
+  /**
+   * One grant_table_op for the elements added, counted in the accounting; returns the
+   * hypercall's result (0 or -errno).
+   */
   submit(): number {
     const n = this.n;
     if (n === 0) return 0;
+    const rc = this._hypercall(n);
+    for (let i = 0; i < n; i++) {
+      if (rc === 0 && this.status(i) === GNTST_okay) this._acct.mappings += this._mappingDelta;
+      else this._acct.failures++;
+    }
+    return rc;
+  }
+
+  /** GNTST_* of element i (a failed hypercall leaves the 1 we wrote: not okay). */
+  status(i: number): number {
+    return this.v.getInt16(i * this.size + this._statusOff, true);
+  }
+
+  private _hypercall(n: number): number {
     const len = n * this.size;
     const port = this.xc.port;
     if (this._direct) {
@@ -100,8 +122,8 @@ abstract class GrantBatch {
 
 /** GNTTABOP_map_grant_ref with GNTMAP_host_map into the caller's pseudo-physical space. */
 export class MapBatch extends GrantBatch {
-  constructor(xc: Xc, pool: FramePool, private readonly _acct: GrantAccounting, capacity = 128) {
-    super(xc, pool, GNTTABOP_map_grant_ref, SIZEOF_GNTTAB_MAP_GRANT_REF, capacity);
+  constructor(xc: Xc, pool: FramePool, acct: GrantAccounting, capacity = 128) {
+    super(xc, pool, GNTTABOP_map_grant_ref, SIZEOF_GNTTAB_MAP_GRANT_REF, capacity, acct, GNTTAB_MAP_GRANT_REF_STATUS, 1);
   }
 
   /** Map `ref` of `dom` at pseudo-physical address `gpa` (page aligned). Index, or -1 if full. */
@@ -120,21 +142,6 @@ export class MapBatch extends GrantBatch {
     return i;
   }
 
-  override submit(): number {
-    const rc = super.submit();
-    const n = this.n;
-    for (let i = 0; i < n; i++) {
-      if (rc === 0 && this.status(i) === GNTST_okay) this._acct.mappings++;
-      else this._acct.failures++;
-    }
-    return rc;
-  }
-
-  /** GNTST_* of element i (a failed hypercall leaves the 1 we wrote: not okay). */
-  status(i: number): number {
-    return this.v.getInt16(i * SIZEOF_GNTTAB_MAP_GRANT_REF + GNTTAB_MAP_GRANT_REF_STATUS, true);
-  }
-
   handle(i: number): number {
     return this.v.getUint32(i * SIZEOF_GNTTAB_MAP_GRANT_REF + GNTTAB_MAP_GRANT_REF_HANDLE, true);
   }
@@ -146,8 +153,8 @@ export class MapBatch extends GrantBatch {
 
 /** GNTTABOP_unmap_grant_ref of host mappings. */
 export class UnmapBatch extends GrantBatch {
-  constructor(xc: Xc, pool: FramePool, private readonly _acct: GrantAccounting, capacity = 170) {
-    super(xc, pool, GNTTABOP_unmap_grant_ref, SIZEOF_GNTTAB_UNMAP_GRANT_REF, capacity);
+  constructor(xc: Xc, pool: FramePool, acct: GrantAccounting, capacity = 170) {
+    super(xc, pool, GNTTABOP_unmap_grant_ref, SIZEOF_GNTTAB_UNMAP_GRANT_REF, capacity, acct, GNTTAB_UNMAP_GRANT_REF_STATUS, -1);
   }
 
   add(gpa: number, handle: number): number {
@@ -164,25 +171,12 @@ export class UnmapBatch extends GrantBatch {
     return i;
   }
 
-  override submit(): number {
-    const rc = super.submit();
-    const n = this.n;
-    for (let i = 0; i < n; i++) {
-      if (rc === 0 && this.status(i) === GNTST_okay) this._acct.mappings--;
-      else this._acct.failures++;
-    }
-    return rc;
-  }
-
-  status(i: number): number {
-    return this.v.getInt16(i * SIZEOF_GNTTAB_UNMAP_GRANT_REF + GNTTAB_UNMAP_GRANT_REF_STATUS, true);
-  }
 }
 
 /** GNTTABOP_copy between a frontend's grant and a frame of the caller (either way). */
 export class CopyBatch extends GrantBatch {
-  constructor(xc: Xc, pool: FramePool, private readonly _acct: GrantAccounting, capacity = 170) {
-    super(xc, pool, GNTTABOP_copy, SIZEOF_GNTTAB_COPY, capacity);
+  constructor(xc: Xc, pool: FramePool, acct: GrantAccounting, capacity = 170) {
+    super(xc, pool, GNTTABOP_copy, SIZEOF_GNTTAB_COPY, capacity, acct, GNTTAB_COPY_STATUS, 0);
   }
 
   /** Copy `len` bytes from our frame `gfn` at `off` into `dom`'s grant `ref` at `refOff`. */
@@ -217,22 +211,12 @@ export class CopyBatch extends GrantBatch {
     return i;
   }
 
-  override submit(): number {
-    const rc = super.submit();
-    const n = this.n;
-    for (let i = 0; i < n; i++) if (rc !== 0 || this.status(i) !== GNTST_okay) this._acct.failures++;
-    return rc;
-  }
-
-  status(i: number): number {
-    return this.v.getInt16(i * SIZEOF_GNTTAB_COPY + GNTTAB_COPY_STATUS, true);
-  }
 }
 
 /** GNTTABOP_transfer: give our frame at `gfn` to `dom` through its accept-transfer grant. */
 export class TransferBatch extends GrantBatch {
-  constructor(xc: Xc, pool: FramePool, private readonly _acct: GrantAccounting, capacity = 256) {
-    super(xc, pool, GNTTABOP_transfer, SIZEOF_GNTTAB_TRANSFER, capacity);
+  constructor(xc: Xc, pool: FramePool, acct: GrantAccounting, capacity = 256) {
+    super(xc, pool, GNTTABOP_transfer, SIZEOF_GNTTAB_TRANSFER, capacity, acct, GNTTAB_TRANSFER_STATUS, 0);
   }
 
   add(gfn: number, dom: number, ref: number): number {
@@ -247,14 +231,4 @@ export class TransferBatch extends GrantBatch {
     return i;
   }
 
-  override submit(): number {
-    const rc = super.submit();
-    const n = this.n;
-    for (let i = 0; i < n; i++) if (rc !== 0 || this.status(i) !== GNTST_okay) this._acct.failures++;
-    return rc;
-  }
-
-  status(i: number): number {
-    return this.v.getInt16(i * SIZEOF_GNTTAB_TRANSFER + GNTTAB_TRANSFER_STATUS, true);
-  }
 }
