@@ -107,6 +107,23 @@ export async function withHost<T>(fn: (c: ApiClient) => Promise<T>, opts: Connec
   }
 }
 
+/**
+ * Follow a stream until it ends or Ctrl-C cancels it; API errors become the command's exit.
+ * The connection is closed either way.
+ */
+export async function followStream(c: ApiClient, stream: { readonly done: Promise<unknown>; cancel(): void }): Promise<void> {
+  const stop = (): void => stream.cancel();
+  process.once('SIGINT', stop);
+  try {
+    await stream.done;
+  } catch (e) {
+    throw asCliExit(e);
+  } finally {
+    process.off('SIGINT', stop);
+    c.close();
+  }
+}
+
 export function asCliExit(e: unknown): unknown {
   if (e instanceof ApiError) return new CliExit(e.exitCode, '', e.message.endsWith('\n') ? e.message : `${e.message}\n`);
   return e;

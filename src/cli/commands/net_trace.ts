@@ -7,7 +7,7 @@
  */
 import type { Command } from '../command.ts';
 import { UsageError } from '../command.ts';
-import { asCliExit, connectHost, withHost } from '../host_client.ts';
+import { connectHost, followStream, withHost } from '../host_client.ts';
 import { err, json, out } from '../output.ts';
 import { formatTraceEvent } from '../../dom0/net/trace.ts';
 import type { NetTraceRecord } from '../../host/daemon_net_trace.ts';
@@ -80,16 +80,7 @@ export const netTraceCommand: Command = {
       for (const r of ev.records) s += o.json ? `${JSON.stringify(r)}\n` : `${formatTraceEvent(r)}\n`;
       if (s) out(s);
     });
-    const stop = (): void => stream.cancel();
-    process.once('SIGINT', stop);
-    try {
-      await stream.done;
-    } catch (e) {
-      throw asCliExit(e);
-    } finally {
-      process.off('SIGINT', stop);
-      c.close();
-    }
+    await followStream(c, stream);
     return 0;
   },
 };

@@ -8,7 +8,7 @@ import * as abiXen from '../../abi/xen.ts';
 import { TRC_DOM, TRC_HYPERCALL, TRC_PGTYPE, TRC_SCHED_SWITCH, TRC_TRAP } from '../../xen/common/trace.ts';
 import type { Command } from '../command.ts';
 import { flag, value, xlCommand } from '../xl_command.ts';
-import { asCliExit, connectHost, withHost } from '../host_client.ts';
+import { asCliExit, connectHost, followStream, withHost } from '../host_client.ts';
 import { CliExit } from '../xl_opts.ts';
 import { colour, err, out, padR, useColour } from '../output.ts';
 import type { DomainListEntry, VcpuListEntry } from '../../dom0/toolstack/toolstack_ops.ts';
@@ -212,16 +212,7 @@ const trace = xlCommand({
       }
       out(s);
     });
-    const stop = (): void => stream.cancel();
-    process.once('SIGINT', stop);
-    try {
-      await stream.done;
-    } catch (e) {
-      throw asCliExit(e);
-    } finally {
-      process.off('SIGINT', stop);
-      c.close();
-    }
+    await followStream(c, stream);
     return 0;
   },
 });
