@@ -1,7 +1,8 @@
 /**
  * The xenstore operations a backend needs, as an interface: dom0's in-process handle
  * (xenstored/local_handle.ts XsLocalHandle) satisfies it structurally, and a driver domain
- * brings its own. Backends never import the daemon.
+ * brings its own. Backends never import the daemon (only its dependency-free transaction
+ * loop, with_transaction.ts).
  *
  * Watch routing: a handle delivers every watch event to every callback registered with
  * onWatch (and offers no way to unregister one). WatchRouter registers once per handle and
@@ -11,6 +12,7 @@
  * Invariants: watch callbacks never run inside a request (the handle's contract), so a
  * callback may issue requests; a callback of an unsubscribed token never runs again.
  */
+import { withTransaction } from '../xenstored/with_transaction.ts';
 
 /** A refused request: `code` is Xen's error name (ENOENT, EACCES, EAGAIN, ...). */
 export interface XsErrorLike {
@@ -62,17 +64,7 @@ export function tryRm(xs: XsHandle, path: string, tx = 0): void {
 
 /** Run `fn` in a transaction until it commits (EAGAIN retries the whole body). */
 export function inTransaction<T>(xs: XsHandle, fn: (tx: number) => T): T {
-  for (;;) {
-    const tx = xs.transactionStart();
-    let result: T;
-    try {
-      result = fn(tx);
-    } catch (e) {
-      xs.transactionEnd(tx, false);
-      throw e;
-    }
-    if (xs.transactionEnd(tx, true)) return result;
-  }
+  return withTransaction(xs, fn);
 }
 
 let routerSeq = 0;

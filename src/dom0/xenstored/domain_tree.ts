@@ -17,6 +17,7 @@
 import type { DomId, EvtchnPort, Gfn } from '../../abi/types.ts';
 import type { XsLocalHandle } from './local_handle.ts';
 import { domainPath } from './path.ts';
+import { withTransaction } from './with_transaction.ts';
 
 export interface DomainTreeSpec {
   readonly domid: DomId;
@@ -54,20 +55,7 @@ const XENBUS_STATE_INITIALISING = '1';
 /** libxl's default console output buffer limit, bytes. */
 const CONSOLE_LIMIT = 1048576;
 
-/** Run `fn` in a transaction until it commits (EAGAIN retries the whole body). */
-export function withTransaction<T>(xs: XsLocalHandle, fn: (tx: number) => T): T {
-  for (;;) {
-    const tx = xs.transactionStart();
-    let result: T;
-    try {
-      result = fn(tx);
-    } catch (e) {
-      xs.transactionEnd(tx, false);
-      throw e;
-    }
-    if (xs.transactionEnd(tx, true)) return result;
-  }
-}
+export { withTransaction };
 
 export function vmPath(uuid: string): string {
   return `/vm/${uuid}`;
