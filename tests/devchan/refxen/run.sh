@@ -24,16 +24,8 @@ mkdir -p "$MINE"
 (cd "$ROOT" && npx tsx tests/devchan/refxen/stage.ts guests/build "$MINE/stage" "$@")
 
 SHADOW=$MINE/shadow
-rm -rf "$SHADOW"; mkdir -p "$SHADOW/dom0" "$SHADOW/work"
-for f in "$REFXEN"/*; do
-  b=$(basename "$f")
-  case "$b" in dom0|work) continue;; esac
-  ln -s "$f" "$SHADOW/$b"
-done
-install -m 755 "$HERE/dom0-devchan.sh" "$SHADOW/dom0/run-tests.sh"
-for f in dom0.img vmlinuz initrd.img xen-pv32-tcgfix xen-pv32 xen-stock; do
-  [ -e "$WORK/$f" ] && ln -s "$WORK/$f" "$SHADOW/work/$f"
-done
+. "$ROOT/tests/refxen_shadow.sh"
+make_refxen_shadow "$SHADOW" "$REFXEN" "$WORK" "$HERE/dom0-devchan.sh"
 
 START=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 "$SHADOW/boot.sh" run "$MINE/stage" "$XEN" > "$MINE/boot-output.txt" 2>&1 || true

@@ -36,18 +36,9 @@ for f in "$HERE"/scenarios/*.cfg; do
   cp "$f" "$STAGE/"
 done
 
-# Shadow: refxen's scripts, our dom0 runner, and a work dir whose big images are links.
 SHADOW=$MINE/shadow
-rm -rf "$SHADOW"; mkdir -p "$SHADOW/dom0" "$SHADOW/work"
-for f in "$REFXEN"/*; do
-  b=$(basename "$f")
-  case "$b" in dom0|work) continue;; esac
-  ln -s "$f" "$SHADOW/$b"
-done
-install -m 755 "$HERE/dom0-run.sh" "$SHADOW/dom0/run-tests.sh"
-for f in dom0.img vmlinuz initrd.img xen-pv32-tcgfix xen-pv32 xen-stock; do
-  [ -e "$WORK/$f" ] && ln -s "$WORK/$f" "$SHADOW/work/$f"
-done
+. "$ROOT/tests/refxen_shadow.sh"
+make_refxen_shadow "$SHADOW" "$REFXEN" "$WORK" "$HERE/dom0-run.sh"
 
 "$SHADOW/boot.sh" run "$STAGE" "$XEN" > "$MINE/boot-output.txt" 2>&1 || true
 LOG=$SHADOW/work/serial-$XEN.log
